@@ -1,0 +1,72 @@
+import { InputError, type InputIssue } from '../errors.js';
+import type { Engine } from '../engine/engine.js';
+import type { PluginRegistry } from '../engine/registry.js';
+import type { Plugin } from '../plugins/plugin.js';
+import { parseLocated, readLocated, type LocatedDocument } from './document.js';
+import { experimentSchema, type ExperimentConfig, type PluginRef } from './experiment-schema.js';
+import { formatPath, zodIssues } from './issues.js';
+
+/**
+ * Validates an experiment document against the core schema and each named plugin's own options schema.
+ * Collects every problem before failing, so one run of the loader shows all mistakes in the file.
+ */
+export function validateExperiment(doc: LocatedDocument, engine: Engine): ExperimentConfig {
+  const issues: InputIssue[] = [];
+  const parsed = experimentSchema.safeParse(doc.value, { reportInput: true });
+  if (!parsed.success) issues.push(...zodIssues(parsed.error.issues, [], doc.locate, doc.file));
+
+  const raw = (doc.value ?? {}) as Record<string, unknown>;
+  const checkRef = <T extends Plugin>(registry: PluginRegistry<T>, ref: unknown, path: PropertyKey[]) => {
+    if (ref === undefined) return;
+    const id = typeof ref === 'string' ? ref : (ref as { id?: unknown })?.id;
+    if (typeof id !== 'string') return; // the core schema already reported the shape
+    const idPath = typeof ref === 'string' ? path : [...path, 'id'];
+    if (!registry.has(id)) {
+      issues.push({
+        file: doc.file,
+        ...doc.locate(idPath),
+        path: formatPath(idPath),
+        expected: `a known ${registry.kind} (${registry.ids().join(', ') || 'none registered'})`,
+        found: JSON.stringify(id),
+      });
+      return;
+    }
+    const schema = registry.get(id).optionsSchema;
+    const options = typeof ref === 'string' ? {} : ((ref as { options?: unknown }).options ?? {});
+    if (schema) {
+      const result = schema.safeParse(options, { reportInput: true });
+      if (!result.success) issues.push(...zodIssues(result.error.issues, [...path, 'options'], doc.locate, doc.file));
+    }
+  };
+  checkRef(engine.tasks, raw.task, ['task']);
+  if (Array.isArray(raw.strategies)) raw.strategies.forEach((s, i) => checkRef(engine.strategies, s, ['strategies', i]));
+  if (typeof raw.backend === 'string' && raw.backend !== 'auto' && !engine.backends.has(raw.backend)) {
+    issues.push({
+      file: doc.file,
+      ...doc.locate(['backend']),
+      path: 'backend',
+      expected: `"auto" or a known backend (${engine.backends.ids().join(', ') || 'none registered'})`,
+      found: JSON.stringify(raw.backend),
+    });
+  }
+  if (issues.length > 0) {
+    issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    throw new InputError(issues, `${doc.file}: ${issues.length} problem${issues.length > 1 ? 's' : ''} in the experiment config:`);
+  }
+  return parsed.data!;
+}
+
+/** Reads an experiment file (JSON or YAML) and validates it; see {@link validateExperiment}. */
+export async function loadExperiment(file: string, engine: Engine): Promise<ExperimentConfig> {
+  return validateExperiment(await readLocated(file), engine);
+}
+
+/** Validates an experiment given as text; `file` names it in errors. */
+export function parseExperiment(text: string, file: string, engine: Engine): ExperimentConfig {
+  return validateExperiment(parseLocated(text, file), engine);
+}
+
+/** The id and options of a plugin reference. */
+export function resolveRef(ref: PluginRef): { id: string; options: Record<string, unknown> } {
+  return typeof ref === 'string' ? { id: ref, options: {} } : { id: ref.id, options: ref.options ?? {} };
+}
