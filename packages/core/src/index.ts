@@ -26,4 +26,5 @@ export * from './util/random.js';
 export { coreModule } from './core-module.js';
 export { runCli, buildProgram, loadCliEngine, type ProgramOptions } from './cli/program.js';
 export { listPlugins } from './cli/plugins-command.js';
+export { scoreFile, type ScoreOptions } from './cli/score-command.js';
 export { discoverPluginPackages, importPluginModule, type PluginPackage } from './cli/discover.js';

@@ -1,0 +1,26 @@
+import type { EncoderConfig, EncoderProvider } from '../plugins/encoder.js';
+import { parseEncoderConfig } from './encoder-config.js';
+import { encoderParameterShapes } from './parameter-shapes.js';
+
+/** BERT and mBERT (`model_type: bert`): learned absolute positions `0..T-1`, two token types. */
+export class BertProvider implements EncoderProvider {
+  readonly id = 'bert';
+  readonly description = 'BERT / mBERT encoder (HF model_type "bert", parameters under "bert.")';
+  readonly modelTypes: readonly string[] = ['bert'];
+  readonly parameterPrefix = 'bert.';
+
+  parseConfig(raw: unknown, file: string): EncoderConfig {
+    return parseEncoderConfig(raw, file, this.modelTypes, { typeVocabSize: 2, padTokenId: 0, layerNormEps: 1e-12 });
+  }
+
+  parameterShapes(config: EncoderConfig): Map<string, readonly number[]> {
+    return encoderParameterShapes(config, this.parameterPrefix);
+  }
+
+  positionIds(inputIds: readonly number[]): number[] {
+    return inputIds.map((_, i) => i);
+  }
+}
+
+/** The shared instance bound in the model module. */
+export const bertProvider: BertProvider = new BertProvider();

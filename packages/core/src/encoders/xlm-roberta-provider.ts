@@ -1,0 +1,39 @@
+import { InputError } from '../errors.js';
+import type { EncoderConfig, EncoderProvider } from '../plugins/encoder.js';
+import { parseEncoderConfig } from './encoder-config.js';
+import { encoderParameterShapes } from './parameter-shapes.js';
+
+/**
+ * XLM-R and RoBERTa (`model_type: xlm-roberta` or `roberta`). Positions count from `pad_token_id + 1` over the
+ * non-pad tokens and pads get `pad_token_id`, as HF's `create_position_ids_from_input_ids`; so
+ * `max_position_embeddings` is 514 for 512 tokens.
+ */
+export class XlmRobertaProvider implements EncoderProvider {
+  readonly id = 'xlm-roberta';
+  readonly description = 'XLM-R / RoBERTa encoder (HF model_type "xlm-roberta" or "roberta", parameters under "roberta.")';
+  readonly modelTypes: readonly string[] = ['xlm-roberta', 'roberta'];
+  readonly parameterPrefix = 'roberta.';
+
+  parseConfig(raw: unknown, file: string): EncoderConfig {
+    const config = parseEncoderConfig(raw, file, this.modelTypes, { typeVocabSize: 1, padTokenId: 1, layerNormEps: 1e-5 });
+    if (config.maxPositionEmbeddings <= config.padTokenId + 1) {
+      throw new InputError([
+        { file, path: 'max_position_embeddings', expected: `more than pad_token_id + 1 = ${config.padTokenId + 1} (positions start after the pad id)`, found: String(config.maxPositionEmbeddings) },
+      ]);
+    }
+    return config;
+  }
+
+  parameterShapes(config: EncoderConfig): Map<string, readonly number[]> {
+    return encoderParameterShapes(config, this.parameterPrefix);
+  }
+
+  positionIds(inputIds: readonly number[], config: EncoderConfig): number[] {
+    const pad = config.padTokenId;
+    let count = 0;
+    return inputIds.map((id) => (id === pad ? pad : ++count + pad));
+  }
+}
+
+/** The shared instance bound in the model module. */
+export const xlmRobertaProvider: XlmRobertaProvider = new XlmRobertaProvider();

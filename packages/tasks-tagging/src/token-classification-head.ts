@@ -1,0 +1,86 @@
+import type * as tfjs from '@tensorflow/tfjs';
+import type { BatchTargets, HeadContext, TaskHead } from '@xlt/core';
+import { IGNORE_LABEL } from './features.js';
+
+/** Normal(0, std) samples from a uniform [0, 1) generator by Box–Muller, using both values of each pair. */
+export function normalSamples(count: number, std: number, random: () => number): Float32Array {
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i += 2) {
+    // 1 - u is in (0, 1], so the logarithm is finite.
+    const radius = Math.sqrt(-2 * Math.log(1 - random())) * std;
+    const angle = 2 * Math.PI * random();
+    out[i] = radius * Math.cos(angle);
+    if (i + 1 < count) out[i + 1] = radius * Math.sin(angle);
+  }
+  return out;
+}
+
+/** A {@link TaskHead} that also takes the seed of its dropout mask, so that a run repeats exactly. */
+export interface TokenClassificationHead extends TaskHead {
+  forward(
+    tf: typeof tfjs,
+    hidden: tfjs.Tensor3D,
+    params: Readonly<Record<string, tfjs.Tensor>>,
+    training: boolean,
+    dropoutSeed?: number,
+  ): tfjs.Tensor3D;
+}
+
+/**
+ * The head of HF's `BertForTokenClassification` / `XLMRobertaForTokenClassification`: dropout
+ * (`hidden_dropout_prob`, training only) then a linear layer `classifier` (`weight` `[L, H]`, `bias` `[L]`) on every
+ * token; logits `[B, T, L]`. The loss is the mean cross-entropy over tokens whose label is not -100.
+ */
+export function createTokenClassificationHead(context: HeadContext): TokenClassificationHead {
+  const L = context.labels.length;
+  const H = context.encoder.hiddenSize;
+  const dropout = context.encoder.hiddenDropoutProb;
+  if (L < 1) throw new Error('A token classification head needs at least one label');
+  return {
+    parameters: { 'classifier.weight': [L, H], 'classifier.bias': [L] },
+    init(random) {
+      return {
+        'classifier.weight': normalSamples(L * H, context.encoder.initializerRange, random),
+        'classifier.bias': new Float32Array(L),
+      };
+    },
+    forward(tf, hidden, params, training, dropoutSeed) {
+      return tf.tidy(() => {
+        const [B, T, hiddenSize] = hidden.shape;
+        if (hiddenSize !== H) throw new Error(`Hidden states have size ${hiddenSize}, the head expects ${H}`);
+        const weight = params['classifier.weight'];
+        const bias = params['classifier.bias'];
+        if (!weight || !bias) throw new Error('The token classification head needs classifier.weight and classifier.bias');
+        let x: tfjs.Tensor = hidden;
+        if (training && dropout > 0) x = tf.dropout(x, dropout, undefined, dropoutSeed);
+        // A plain (untransposed) matMul: TF.js wasm is fast only for NN products (PERFORMANCE.md section 6.3).
+        const flat = tf.reshape(x, [B * T, H]);
+        const logits = tf.add(tf.matMul(flat, tf.transpose(weight)), bias);
+        return tf.reshape(logits, [B, T, L]) as tfjs.Tensor3D;
+      });
+    },
+    loss(tf, logits, targets: BatchTargets) {
+      const labels = targets['labels'];
+      if (!(labels instanceof Int32Array)) throw new Error('Tagging targets need `labels` as an Int32Array [B, T]');
+      return tf.tidy(() => {
+        const n = labels.length;
+        if (logits.size !== n * L) throw new Error(`Logits hold ${logits.size} values, labels ${n} tokens x ${L} labels`);
+        const mask = new Float32Array(n);
+        const safe = new Int32Array(n);
+        let count = 0;
+        for (let i = 0; i < n; i++) {
+          const label = labels[i]!;
+          if (label === IGNORE_LABEL) continue;
+          if (label < 0 || label >= L) throw new Error(`Label ${label} at position ${i} is outside 0..${L - 1}`);
+          mask[i] = 1;
+          safe[i] = label;
+          count++;
+        }
+        const logProbs = tf.logSoftmax(tf.reshape(logits, [n, L]));
+        const picked = tf.sum(tf.mul(logProbs, tf.oneHot(tf.tensor1d(safe, 'int32'), L)), 1);
+        // A batch without any labelled token has loss 0 (PyTorch gives NaN): nothing to learn, nothing to break.
+        return tf.div(tf.neg(tf.sum(tf.mul(picked, tf.tensor1d(mask)))), Math.max(count, 1)) as tfjs.Scalar;
+      });
+    },
+  };
+}
