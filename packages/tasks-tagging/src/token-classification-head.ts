@@ -79,7 +79,7 @@ export function createTokenClassificationHead(context: HeadContext): TokenClassi
         const logProbs = tf.logSoftmax(tf.reshape(logits, [n, L]));
         const picked = tf.sum(tf.mul(logProbs, tf.oneHot(tf.tensor1d(safe, 'int32'), L)), 1);
         // A batch without any labelled token has loss 0 (PyTorch gives NaN): nothing to learn, nothing to break.
-        return tf.div(tf.neg(tf.sum(tf.mul(picked, tf.tensor1d(mask)))), Math.max(count, 1)) as tfjs.Scalar;
+        return tf.div(tf.sum(tf.mul(tf.neg(picked), tf.tensor1d(mask))), Math.max(count, 1)) as tfjs.Scalar;
       });
     },
   };

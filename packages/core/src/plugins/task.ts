@@ -52,13 +52,14 @@ export interface TaskHead {
   init(random: () => number): Record<string, Float32Array>;
   /**
    * Logits from the hidden states `[B, T, H]`. `params` holds this head's parameters as tensors (by HF name);
-   * `training` turns dropout on.
+   * `training` turns dropout on, with masks drawn from `dropoutSeed` so that a run repeats exactly.
    */
   forward(
     tf: typeof tfjs,
     hidden: tfjs.Tensor3D,
     params: Readonly<Record<string, tfjs.Tensor>>,
     training: boolean,
+    dropoutSeed?: number,
   ): tfjs.Tensor;
   /** Mean loss of a batch given the logits from {@link forward} and the collated targets. */
   loss(tf: typeof tfjs, logits: tfjs.Tensor, targets: BatchTargets): tfjs.Scalar;
