@@ -2,9 +2,16 @@ import { ContainerModule } from 'inversify';
 import { pluginsCommand } from './cli/plugins-command.js';
 import { scoreCommand } from './cli/score-command.js';
 import { CliCommand } from './plugins/command.js';
+import { modelModule } from './model/index.js';
+import { tokenizerModule } from './tokenizer/index.js';
+import { trainerModule } from './trainer/index.js';
 
 /** The core package's bindings: the built-in CLI commands, encoders, tokenizers, backends and trainer. */
-export const coreModule = new ContainerModule(({ bind }) => {
+export const coreModule = new ContainerModule(async (options) => {
+  const { bind } = options;
+  await modelModule.load(options);
+  await tokenizerModule.load(options);
+  await trainerModule.load(options);
   bind(CliCommand).toConstantValue(pluginsCommand);
   bind(CliCommand).toConstantValue(scoreCommand);
 });

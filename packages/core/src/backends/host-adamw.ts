@@ -1,4 +1,5 @@
-import type { AdamWStep, HostTensor } from '../plugins/backend.js';
+import type { AdamWStep } from '../plugins/backend.js';
+import type { HostTensor } from '../plugins/encoder.js';
 
 /**
  * One PyTorch `torch.optim.AdamW` update of one parameter, in place over host arrays, in PyTorch's operation order

@@ -75,6 +75,15 @@ export const experimentSchema = z.strictObject({
     })
     .default({ perEpoch: 1 }),
   strategies: z.array(pluginRef).min(1).optional(),
+  /**
+   * Which runs an across-run strategy (run averaging, CA+RA) combines: `all` runs of the grid into one model, or
+   * the runs of each grid point that differ only by `seeds` (one model per hyperparameter setting, as in the
+   * run-averaging literature), which also shows the spread of run averaging over the grid.
+   */
+  runGroups: z.enum(['all', 'seeds']).default('all'),
+  /** Results sinks to write (`json`, `csv`, `html-report`, ...); every registered one when absent. */
+  sinks: z.array(z.string().min(1)).min(1).optional(),
+  /** Output folder, relative to the config file; `--out` overrides it. */
   output: z.string().min(1).optional(),
   plugins: z.array(z.string().min(1)).default([]),
 });

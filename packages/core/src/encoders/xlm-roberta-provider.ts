@@ -28,6 +28,11 @@ export class XlmRobertaProvider implements EncoderProvider {
     return encoderParameterShapes(config, this.parameterPrefix);
   }
 
+  /** RoBERTa's position embedding has `padding_idx = pad_token_id`: that row gets no gradient. */
+  positionPaddingIdx(config: EncoderConfig): number {
+    return config.padTokenId;
+  }
+
   positionIds(inputIds: readonly number[], config: EncoderConfig): number[] {
     const pad = config.padTokenId;
     let count = 0;

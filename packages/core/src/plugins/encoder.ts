@@ -46,6 +46,11 @@ export interface EncoderProvider extends Plugin {
   parameterShapes(config: EncoderConfig): Map<string, readonly number[]>;
   /** Position ids of one padded row (RoBERTa counts from `padTokenId + 1` and gives pads `padTokenId`). */
   positionIds(inputIds: readonly number[], config: EncoderConfig): number[];
+  /**
+   * The position-embedding row that padding uses and that never receives a gradient (RoBERTa's `padding_idx`),
+   * or undefined when every row trains (BERT).
+   */
+  positionPaddingIdx?(config: EncoderConfig): number | undefined;
 }
 
 /** Service identifier of {@link EncoderProvider}. */

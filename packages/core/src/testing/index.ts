@@ -4,3 +4,5 @@
  * @packageDocumentation
  */
 export * from './fixtures.js';
+export * from './whitespace-tokenizer.js';
+export * from './task-conformance.js';

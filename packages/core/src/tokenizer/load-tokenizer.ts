@@ -10,7 +10,9 @@ import {
 } from 'tokenizers';
 import { InputError, describeFound } from '../errors.js';
 import { readText } from '../util/files.js';
-import { HfTokenizer, type NativeTokenizerFactory, type SpecialTokenIds } from './hf-tokenizer.js';
+import { HfTokenizer, type SpecialTokenIds } from './hf-tokenizer.js';
+
+type NativeTokenizerFactory = () => Promise<NativeTokenizer>;
 
 /** Token strings tried for each special id when `tokenizer_config.json` names none: BERT first, then XLM-R. */
 const CANDIDATES: Record<keyof SpecialTokenIds, readonly string[]> = {
@@ -52,21 +54,14 @@ export async function loadTokenizer(folder: string): Promise<HfTokenizer> {
       { file: folder, expected: 'a tokenizer folder with tokenizer.json or vocab.txt', found: 'neither file' },
     ]);
   }
-  let probe: NativeTokenizer;
+  let native: NativeTokenizer;
   try {
-    probe = await factory();
+    native = await factory();
   } catch (error) {
     throw new InputError([{ file, expected: 'a tokenizer that HF tokenizers can load', found: (error as Error).message }]);
   }
-  const specials = resolveSpecials(probe, config, file);
-  // The instance built to resolve the specials is handed out first instead of being thrown away.
-  let spare: NativeTokenizer | undefined = probe;
-  const reuse: NativeTokenizerFactory = async () => {
-    const first = spare;
-    spare = undefined;
-    return first ?? factory();
-  };
-  return HfTokenizer.create(reuse, specials, { file, modelMaxLength: modelMaxLength(config, modelConfig) });
+  const specials = resolveSpecials(native, config, file);
+  return HfTokenizer.create(native, specials, { file, modelMaxLength: modelMaxLength(config, modelConfig) });
 }
 
 /**

@@ -1,0 +1,348 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  DTYPE_SIZES,
+  InputError,
+  XltError,
+  decodeFloat64,
+  elementCount,
+  encodeFloats,
+  isFloatDtype,
+  openCheckpoint,
+  tempPathFor,
+  writeSafetensors,
+  writeShardedSafetensors,
+  type CheckpointTensor,
+  type FloatDtype,
+  type SafetensorsCheckpoint,
+  type TensorToWrite,
+  type WeightedCheckpoint,
+} from '@xlt/core';
+
+/** One input of an average: a checkpoint path (file or HF folder) and its weight. */
+export interface WeightedPath {
+  readonly path: string;
+  readonly weight: number;
+}
+
+/** Options of {@link averageCheckpoints}. */
+export interface AverageOptions {
+  /** Output dtype of float tensors; default: each tensor's input dtype. */
+  readonly dtype?: FloatDtype;
+  /** Fail (naming the tensor, element and file) when an input holds NaN or an infinity. */
+  readonly rejectNaN?: boolean;
+  /** Elements per streamed chunk (memory is about 32 bytes per element, whatever the number of inputs). */
+  readonly chunkElements?: number;
+  /** Largest shard of a folder output; default: the largest shard of the first input (unsharded input: no limit). */
+  readonly maxShardBytes?: number;
+  /** Replace an existing output folder (files are always replaced atomically). */
+  readonly overwrite?: boolean;
+  /** Extra `__metadata__` entries of the output. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** What {@link averageCheckpoints} wrote. */
+export interface AverageResult {
+  /** The output file or folder. */
+  readonly out: string;
+  /** Normalised inputs actually averaged (same path given twice is merged). */
+  readonly inputs: readonly WeightedPath[];
+  readonly tensors: number;
+  readonly bytesWritten: number;
+}
+
+/**
+ * Files of an HF model folder copied from the first input into an averaged folder: the config and the tokenizer.
+ * Optimizer, scheduler and trainer state are not, since they belong to one run, not to the average.
+ */
+export const COPIED_MODEL_FILES: readonly string[] = [
+  'config.json',
+  'generation_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'added_tokens.json',
+  'vocab.txt',
+  'vocab.json',
+  'merges.txt',
+  'sentencepiece.bpe.model',
+  'spiece.model',
+];
+
+const DEFAULT_CHUNK = 1 << 18;
+
+function normalisePlan(plan: readonly (WeightedCheckpoint | WeightedPath)[]): WeightedPath[] {
+  if (plan.length === 0) throw new XltError('Nothing to average: the plan is empty');
+  const merged = new Map<string, number>();
+  for (const item of plan) {
+    const path = 'checkpoint' in item ? item.checkpoint.path : item.path;
+    if (typeof item.weight !== 'number' || !Number.isFinite(item.weight) || item.weight < 0) {
+      throw new XltError(`Weight of ${path} must be a finite non-negative number, found ${item.weight}`);
+    }
+    merged.set(path, (merged.get(path) ?? 0) + item.weight);
+  }
+  const sum = [...merged.values()].reduce((a, b) => a + b, 0);
+  if (!(sum > 0)) throw new XltError(`The weights of the plan sum to ${sum}; at least one must be positive`);
+  return [...merged].filter(([, w]) => w > 0).map(([path, weight]) => ({ path, weight: weight / sum }));
+}
+
+/** Tensors of one checkpoint grouped by stored byte range: tied names share one group. */
+function tieKey(t: CheckpointTensor): string {
+  return t.end > t.start ? `${t.file}\0${t.start}` : `\0${t.name}`;
+}
+
+/** Checks that every input has the reference's names, dtypes, shapes and ties; errors name tensor and both files. */
+function checkCompatible(inputs: readonly SafetensorsCheckpoint[]): void {
+  const [ref, ...rest] = inputs;
+  const refTies = new Map<string, string>();
+  const firstOfGroup = new Map<string, string>();
+  for (const t of ref!.tensors.values()) {
+    const key = tieKey(t);
+    if (!firstOfGroup.has(key)) firstOfGroup.set(key, t.name);
+    refTies.set(t.name, firstOfGroup.get(key)!);
+  }
+  for (const other of rest) {
+    const issues = [];
+    for (const t of ref!.tensors.values()) {
+      const o = other.tensors.get(t.name);
+      if (!o) {
+        issues.push({ file: other.path, path: JSON.stringify(t.name), expected: `tensor ${JSON.stringify(t.name)} as in ${ref!.path}`, found: 'no such tensor' });
+      } else if (o.dtype !== t.dtype || o.shape.join() !== t.shape.join()) {
+        issues.push({
+          file: other.path,
+          path: JSON.stringify(t.name),
+          expected: `${t.dtype} [${t.shape.join(', ')}] as in ${ref!.path}`,
+          found: `${o.dtype} [${o.shape.join(', ')}]`,
+        });
+      }
+    }
+    for (const name of other.tensors.keys()) {
+      if (!ref!.tensors.has(name)) issues.push({ file: other.path, path: JSON.stringify(name), expected: `only the tensors of ${ref!.path}`, found: 'an extra tensor' });
+    }
+    if (issues.length === 0) {
+      const otherFirst = new Map<string, string>();
+      for (const t of other.tensors.values()) {
+        const key = tieKey(t);
+        if (!otherFirst.has(key)) otherFirst.set(key, t.name);
+        const tiedTo = otherFirst.get(key)!;
+        if (tiedTo !== refTies.get(t.name)) {
+          issues.push({
+            file: other.path,
+            path: JSON.stringify(t.name),
+            expected: `the same weight tying as ${ref!.path} (${refTies.get(t.name) === t.name ? 'stored on its own' : `sharing bytes with ${JSON.stringify(refTies.get(t.name))}`})`,
+            found: tiedTo === t.name ? 'stored on its own' : `sharing bytes with ${JSON.stringify(tiedTo)}`,
+          });
+        }
+      }
+    }
+    if (issues.length) throw new InputError(issues.slice(0, 20), `Checkpoints ${ref!.path} and ${other.path} cannot be averaged`);
+  }
+}
+
+/** `acc += w * values` over the first `count` elements; a plain function so that V8 optimises the loop. */
+function accumulate(acc: Float64Array, values: Float64Array, w: number, count: number): void {
+  for (let i = 0; i < count; i++) acc[i]! += w * values[i]!;
+}
+
+/** Index of the first NaN or infinity among the first `count` values, or -1. */
+function firstNonFinite(values: Float64Array, count: number): number {
+  for (let i = 0; i < count; i++) if (!Number.isFinite(values[i]!)) return i;
+  return -1;
+}
+
+/** Streams the weighted mean of one float tensor in chunks, accumulating in float64. */
+async function* averageTensor(
+  name: string,
+  inputs: readonly SafetensorsCheckpoint[],
+  weights: readonly number[],
+  outDtype: FloatDtype,
+  options: AverageOptions,
+  buffers: { acc: Float64Array; values: Float64Array; read: Uint8Array; out: Uint8Array },
+): AsyncGenerator<Uint8Array> {
+  const info = inputs[0]!.tensors.get(name)!;
+  const inDtype = info.dtype as FloatDtype;
+  const inSize = DTYPE_SIZES[inDtype];
+  const outSize = DTYPE_SIZES[outDtype];
+  const n = elementCount(info.shape);
+  const chunk = buffers.acc.length;
+  for (let first = 0; first < n; first += chunk) {
+    const count = Math.min(chunk, n - first);
+    const acc = buffers.acc.subarray(0, count).fill(0);
+    const read = buffers.read.subarray(0, count * inSize);
+    for (let j = 0; j < inputs.length; j++) {
+      await inputs[j]!.readInto(name, read, first * inSize);
+      const values = decodeFloat64(read, inDtype, buffers.values);
+      if (options.rejectNaN) {
+        const bad = firstNonFinite(values, count);
+        if (bad >= 0) {
+          const t = inputs[j]!.tensors.get(name)!;
+          throw new InputError([
+            {
+              file: t.file,
+              path: `${JSON.stringify(name)}[${first + bad}] (byte ${t.start + (first + bad) * inSize})`,
+              expected: 'a finite value (rejectNaN is on)',
+              found: String(values[bad]),
+            },
+          ]);
+        }
+      }
+      accumulate(acc, values, weights[j]!, count);
+    }
+    yield encodeFloats(acc, outDtype, count, buffers.out.subarray(0, count * outSize));
+  }
+}
+
+/** Streams a non-float tensor, which must be byte-identical in every input (ids, masks, position buffers). */
+async function* copyIfEqual(name: string, inputs: readonly SafetensorsCheckpoint[], chunkBytes: number): AsyncGenerator<Uint8Array> {
+  const info = inputs[0]!.tensors.get(name)!;
+  const total = info.end - info.start;
+  const first = new Uint8Array(Math.min(chunkBytes, total));
+  const other = new Uint8Array(first.length);
+  for (let offset = 0; offset < total; offset += first.length) {
+    const count = Math.min(first.length, total - offset);
+    const a = first.subarray(0, count);
+    await inputs[0]!.readInto(name, a, offset);
+    for (const input of inputs.slice(1)) {
+      const b = other.subarray(0, count);
+      await input.readInto(name, b, offset);
+      const at = a.findIndex((x, i) => x !== b[i]);
+      if (at >= 0) {
+        const t = input.tensors.get(name)!;
+        const element = Math.floor((offset + at) / DTYPE_SIZES[info.dtype]);
+        throw new InputError([
+          {
+            file: t.file,
+            path: `${JSON.stringify(name)}[${element}] (byte ${t.start + offset + at})`,
+            expected: `the same ${info.dtype} values as ${inputs[0]!.tensors.get(name)!.file} (integer tensors cannot be averaged, only copied when equal)`,
+            found: 'a different value',
+          },
+        ]);
+      }
+    }
+    yield a;
+  }
+}
+
+/** The tensors of the output, in the reference's order, each with its streaming data source. */
+function outputTensors(inputs: readonly SafetensorsCheckpoint[], weights: readonly number[], options: AverageOptions): TensorToWrite[] {
+  const chunk = options.chunkElements ?? DEFAULT_CHUNK;
+  // One set of buffers for the whole run: memory does not grow with the number of inputs or tensor size.
+  const buffers = { acc: new Float64Array(chunk), values: new Float64Array(chunk), read: new Uint8Array(chunk * 8), out: new Uint8Array(chunk * 8) };
+  const ref = inputs[0]!;
+  const firstOfGroup = new Map<string, string>();
+  const out: TensorToWrite[] = [];
+  const ordered = [...ref.tensors.values()].sort((a, b) => ref.files.findIndex((f) => f.path === a.file) - ref.files.findIndex((f) => f.path === b.file) || a.start - b.start);
+  for (const t of ordered) {
+    const key = tieKey(t);
+    const tiedTo = firstOfGroup.get(key);
+    const floating = isFloatDtype(t.dtype);
+    const dtype = floating ? (options.dtype ?? (t.dtype as FloatDtype)) : t.dtype;
+    if (tiedTo !== undefined) {
+      out.push({ name: t.name, dtype, shape: t.shape, tiedTo });
+      continue;
+    }
+    firstOfGroup.set(key, t.name);
+    out.push({
+      name: t.name,
+      dtype,
+      shape: t.shape,
+      data: floating
+        ? () => averageTensor(t.name, inputs, weights, dtype as FloatDtype, options, buffers)
+        : () => copyIfEqual(t.name, inputs, chunk * 8),
+    });
+  }
+  return out;
+}
+
+async function openAll(paths: readonly string[]): Promise<SafetensorsCheckpoint[]> {
+  const opened: SafetensorsCheckpoint[] = [];
+  try {
+    for (const p of paths) opened.push(await openCheckpoint(p));
+    return opened;
+  } catch (error) {
+    await Promise.all(opened.map((c) => c.close()));
+    throw error;
+  }
+}
+
+/**
+ * Averages checkpoints by streaming: for every tensor, chunk by chunk, each input is read with a positioned read,
+ * accumulated as `sum(weight * value)` in float64 and written in the output dtype (rounded to nearest even).
+ * Extra memory is a fixed set of chunk buffers (about 32 bytes x `chunkElements`, 8 MiB by default), whatever the number of inputs
+ * and the size of the tensors. Weights are normalised to sum to 1.
+ *
+ * Float tensors (F16, BF16, F32, F64) are averaged; other dtypes are copied when equal in every input, else an
+ * error. Names that share one byte range (tied weights) are averaged once and written tied, as in the input.
+ *
+ * Output: when the first input is an HF model folder, `outPath` becomes a complete model folder (weights sharded
+ * like the input, plus {@link COPIED_MODEL_FILES} from the first input), built in a temporary folder and renamed;
+ * otherwise a single `.safetensors` file written atomically. On any error nothing appears at `outPath`.
+ */
+export async function averageCheckpoints(
+  plan: readonly (WeightedCheckpoint | WeightedPath)[],
+  outPath: string,
+  options: AverageOptions = {},
+): Promise<AverageResult> {
+  const inputs = normalisePlan(plan);
+  if (options.chunkElements !== undefined && !(Number.isInteger(options.chunkElements) && options.chunkElements > 0)) {
+    throw new XltError(`chunkElements must be a positive integer, found ${options.chunkElements}`);
+  }
+  const checkpoints = await openAll(inputs.map((i) => i.path));
+  try {
+    checkCompatible(checkpoints);
+    const ref = checkpoints[0]!;
+    const tensors = outputTensors(checkpoints, inputs.map((i) => i.weight), options);
+    const metadata: Record<string, string> = {
+      ...(ref.metadata.format ? { format: ref.metadata.format } : {}),
+      xlt_average: JSON.stringify(inputs),
+      ...options.metadata,
+    };
+    const bytesWritten = tensors.reduce((n, t) => n + (t.tiedTo ? 0 : elementCount(t.shape) * DTYPE_SIZES[t.dtype]), 0);
+    if (ref.folder === undefined) {
+      await writeSafetensors(outPath, tensors, metadata);
+    } else {
+      await writeModelFolder(ref, outPath, tensors, metadata, options);
+    }
+    return { out: outPath, inputs, tensors: tensors.length, bytesWritten };
+  } finally {
+    await Promise.all(checkpoints.map((c) => c.close()));
+  }
+}
+
+async function writeModelFolder(
+  ref: SafetensorsCheckpoint,
+  outPath: string,
+  tensors: TensorToWrite[],
+  metadata: Record<string, string>,
+  options: AverageOptions,
+): Promise<void> {
+  if (existsSync(outPath)) {
+    const isDir = (await stat(outPath)).isDirectory();
+    if (!isDir || (!options.overwrite && (await readdir(outPath)).length > 0)) {
+      throw new XltError(`Output ${outPath} already exists${isDir ? ' and is not empty' : ''}; choose another --out or pass overwrite`);
+    }
+  }
+  const shardLimit =
+    options.maxShardBytes ?? (ref.files.length > 1 ? Math.max(...ref.files.map((f) => f.size - ([...f.tensors.values()][0]?.start ?? f.size))) : Infinity);
+  const tmp = tempPathFor(outPath);
+  await mkdir(tmp, { recursive: true });
+  try {
+    const folder = ref.folder!;
+    for (const name of COPIED_MODEL_FILES) {
+      if (existsSync(join(folder, name))) await copyFile(join(folder, name), join(tmp, name));
+    }
+    await writeShardedSafetensors(tmp, tensors, { maxShardBytes: shardLimit, metadata });
+    if (existsSync(outPath)) {
+      const old = tempPathFor(outPath);
+      await rename(outPath, old);
+      await rename(tmp, outPath);
+      await rm(old, { recursive: true, force: true });
+    } else {
+      await rename(tmp, outPath);
+    }
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}

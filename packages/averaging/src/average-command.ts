@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { InputError, XltError, isFloatDtype, isSafetensorsDtype, type CliCommand, type Engine, type FloatDtype, type RunInfo } from '@xlt/core';
+import { averageCheckpoints, type AverageOptions } from './average-checkpoints.js';
+import { averageRuns, type AveragedModel } from './average-runs.js';
+import { runsFromInputs } from './run-folder.js';
+
+/** Parsed flags of `xlt average`. */
+interface AverageFlags {
+  out: string;
+  strategy?: string;
+  option: string[];
+  inputs?: string[];
+  dtype?: string;
+  rejectNan?: boolean;
+  metric?: string;
+  maxShardBytes?: string;
+  overwrite?: boolean;
+}
+
+/** Parses repeated `--option key=value` flags; values are JSON when they parse as JSON (`3`, `[1,2]`, `true`), else strings. */
+export function parseOptionFlags(flags: readonly string[]): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    if (eq <= 0) throw new InputError([{ file: '--option', expected: 'key=value', found: JSON.stringify(flag) }]);
+    const raw = flag.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // A bare word such as `run` is a string option value.
+    }
+    options[flag.slice(0, eq)] = value;
+  }
+  return options;
+}
+
+function outputDtype(dtype: string | undefined): FloatDtype | undefined {
+  if (dtype === undefined) return undefined;
+  const upper = dtype.toUpperCase();
+  if (!isSafetensorsDtype(upper) || !isFloatDtype(upper)) throw new InputError([{ file: '--dtype', expected: 'one of F16, BF16, F32, F64', found: JSON.stringify(dtype) }]);
+  return upper;
+}
+
+/** A single output given as a folder while the inputs are plain files becomes `<folder>/model.safetensors`. */
+function singleOut(out: string, firstInput: string): string {
+  return firstInput.endsWith('.safetensors') && !out.endsWith('.safetensors') ? join(out, 'model.safetensors') : out;
+}
+
+function report(models: readonly AveragedModel[] | readonly { out: string; inputs: readonly { path: string; weight: number }[] }[], oracle: boolean): void {
+  for (const m of models) {
+    const inputs = 'plan' in m ? m.plan.map((p) => ({ path: p.checkpoint.path, weight: p.weight })) : m.inputs;
+    process.stdout.write(`${m.out}  <- ${inputs.length} checkpoint(s)${'run' in m && m.run ? ` of run ${m.run}` : ''}\n`);
+    for (const i of inputs) process.stdout.write(`  ${i.weight.toFixed(6)}  ${i.path}\n`);
+  }
+  if (oracle) process.stdout.write('ORACLE: this strategy used target-language dev data; its results are not zero-shot (ZS-XLT) results.\n');
+}
+
+/** The action of `xlt average`, callable from code and tests. */
+export async function runAverageCommand(engine: Engine, positional: readonly string[], flags: AverageFlags): Promise<void> {
+  const write: AverageOptions = {
+    ...(flags.dtype !== undefined ? { dtype: outputDtype(flags.dtype) } : {}),
+    rejectNaN: flags.rejectNan ?? false,
+    overwrite: flags.overwrite ?? false,
+    ...(flags.maxShardBytes !== undefined ? { maxShardBytes: Number(flags.maxShardBytes) } : {}),
+  };
+  if (write.maxShardBytes !== undefined && !(write.maxShardBytes > 0)) {
+    throw new InputError([{ file: '--max-shard-bytes', expected: 'a positive number of bytes', found: String(flags.maxShardBytes) }]);
+  }
+  const inputs = [...(flags.inputs ?? []), ...positional];
+  if (inputs.length === 0) throw new XltError('xlt average: give the checkpoints or run folders to average (INPUT... or --inputs)');
+  const runs: RunInfo[] = await runsFromInputs(inputs);
+  if (!flags.strategy) {
+    if (flags.option.length) throw new XltError('xlt average: --option needs --strategy');
+    const all = runs.flatMap((r) => r.checkpoints);
+    const result = await averageCheckpoints(all.map((c) => ({ path: c.path, weight: 1 / all.length })), singleOut(flags.out, all[0]!.path), write);
+    report([result], false);
+    return;
+  }
+  const strategy = engine.strategies.get(flags.strategy);
+  const checkpoints = runs.flatMap((r) => r.checkpoints);
+  const metric = flags.metric ?? inferMetric(checkpoints.flatMap((c) => Object.keys(c.sourceDev ?? {})));
+  const single = strategy.scope === 'across-runs' || runs.length === 1;
+  const models = await averageRuns(runs, strategy, parseOptionFlags(flags.option), {
+    ...write,
+    out: single ? singleOut(flags.out, checkpoints[0]!.path) : flags.out,
+    context: { primaryMetric: metric },
+  });
+  report(models, strategy.oracle);
+}
+
+/** The metric to rank by when `--metric` is absent: the only source-dev metric recorded, else `accuracy`. */
+function inferMetric(names: readonly string[]): string {
+  const distinct = [...new Set(names)];
+  if (distinct.length > 1) {
+    throw new XltError(`xlt average: checkpoints record several source-dev metrics (${distinct.join(', ')}); choose one with --metric`);
+  }
+  return distinct[0] ?? 'accuracy';
+}
+
+/**
+ * `xlt average`: averages checkpoints with a strategy (`--strategy checkpoint-average --option lastK=3`) or as a
+ * plain uniform mean (`--inputs a.safetensors b.safetensors`). Inputs are checkpoint files, HF checkpoint
+ * folders, run folders (`checkpoint-*` subfolders or `*.safetensors` files) or globs.
+ */
+export const averageCommand: CliCommand = {
+  id: 'average',
+  description: 'Average checkpoints and runs (CA, RA, CA+RA, EMA, soups) or select one, streaming safetensors',
+  configure(command: Command, engine: Engine) {
+    command
+      .argument('[inputs...]', 'checkpoint files or folders, run folders, or globs of these')
+      .requiredOption('--out <path>', 'output: a .safetensors file, or a folder (HF model folder for folder inputs)')
+      .option('--strategy <id>', `averaging strategy (${engine.strategies.ids().join(', ') || 'none loaded'}); default: uniform mean of all inputs`)
+      .option('--option <key=value>', 'a strategy option, e.g. lastK=3 or weights=[1,2]; repeatable', (v: string, prev: string[]) => [...prev, v], [])
+      .option('--inputs <paths...>', 'checkpoints to average uniformly (same as positional inputs)')
+      .option('--dtype <dtype>', 'output dtype of float tensors: F32, F16, BF16 or F64 (default: as the input)')
+      .option('--reject-nan', 'fail when an input holds NaN or an infinite value')
+      .option('--metric <name>', 'source-dev metric for ranking strategies (default: the one recorded in the checkpoints)')
+      .option('--max-shard-bytes <n>', 'largest output shard in bytes (default: as the first input)')
+      .option('--overwrite', 'replace an existing output folder')
+      .action((positional: string[], flags: AverageFlags) => runAverageCommand(engine, positional, flags));
+  },
+};

@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Engine } from '../engine/engine.js';
+import { XltError } from '../errors.js';
+import type { CliCommand } from '../plugins/command.js';
+import { writeFileAtomic } from '../util/files.js';
+import { engineServices } from './engine-services.js';
+import { prepareExperiment } from './experiment-context.js';
+import { runExperiment } from './runner.js';
+import type { ExperimentServices } from './services.js';
+import { ensureRun } from './train-step.js';
+
+/** How commands get their services: the engine's by default, fakes in tests. */
+export type ServicesFactory = (engine: Engine) => ExperimentServices;
+
+/** `xlt run EXPERIMENT`: the whole protocol; re-running continues where it stopped. */
+export function runCommand(services: ServicesFactory = engineServices): CliCommand {
+  return {
+    id: 'run',
+    description: 'Run an experiment: train the grid x seeds, build every strategy, evaluate every target language, write results and report',
+    configure(command: Command, engine: Engine) {
+      command
+        .argument('<experiment>', 'experiment config (JSON or YAML); data paths are relative to its folder')
+        .option('--out <dir>', 'output folder (default: the config\'s "output", else xlt-runs/<name>)')
+        .action(async (file: string, opts: { out?: string }) => {
+          await runExperiment(file, { engine, services: services(engine), out: opts.out });
+        });
+    },
+  };
+}
+
+/** `xlt train EXPERIMENT --run KEY`: trains (or resumes) one run of an experiment's grid. */
+export function trainCommand(services: ServicesFactory = engineServices): CliCommand {
+  return {
+    id: 'train',
+    description: 'Train one run of an experiment (one grid point and seed), resuming from its newest checkpoint',
+    configure(command: Command, engine: Engine) {
+      command
+        .argument('<experiment>', 'experiment config (JSON or YAML)')
+        .option('--run <key>', 'run key, e.g. lr=2e-05_bs=32_ep=3_sched=linear_wu=0.1_seed=1 (default: the first run; --list shows them)')
+        .option('--list', 'list the run keys of the experiment and exit')
+        .option('--out <dir>', 'output folder (as for xlt run)')
+        .action(async (file: string, opts: { run?: string; list?: boolean; out?: string }) => {
+          const ctx = await prepareExperiment(file, engine, services(engine), { out: opts.out });
+          if (opts.list) {
+            process.stdout.write(`${ctx.runs.map((r) => r.key).join('\n')}\n`);
+            return;
+          }
+          const run = opts.run ? ctx.runs.find((r) => r.key === opts.run) : ctx.runs[0];
+          if (!run) throw new XltError(`No run "${opts.run}" in ${file}. Runs: ${ctx.runs.map((r) => r.key).join(', ')}.`);
+          const checkpoints = await ensureRun(ctx, run);
+          process.stdout.write(`${JSON.stringify({ run: run.key, dir: ctx.layout.runDir(run.key), checkpoints: checkpoints.map((c) => ({ step: c.step, path: c.path, sourceDev: c.sourceDev })) }, null, 2)}\n`);
+        });
+    },
+  };
+}
+
+/** Label inventory of a fine-tuned HF folder (`id2label` in `config.json`), when it has one. */
+async function folderLabels(model: string): Promise<string[] | undefined> {
+  try {
+    const config = JSON.parse(await readFile(join(model, 'config.json'), 'utf8')) as { id2label?: Record<string, string> };
+    if (!config.id2label) return undefined;
+    return Object.entries(config.id2label).sort(([a], [b]) => Number(a) - Number(b)).map(([, l]) => l);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `xlt evaluate`: one model folder on one data file; writes `predictions.txt` and `metrics.json`. */
+export function evaluateCommand(services: ServicesFactory = engineServices): CliCommand {
+  return {
+    id: 'evaluate',
+    description: 'Evaluate a model folder on a data file: write predictions (in the format xlt score reads) and metrics',
+    configure(command: Command, engine: Engine) {
+      command
+        .requiredOption('--task <id>', `task id (${engine.tasks.ids().join(', ') || 'none registered'})`)
+        .requiredOption('--model <dir>', 'fine-tuned HF model folder (a checkpoint or an averaged model)')
+        .requiredOption('--data <file>', 'data file in a format the task reads (.gz ok)')
+        .option('--lang <code>', 'language of the data')
+        .option('--format <id>', 'data format, when it cannot be detected')
+        .option('--out <dir>', 'where predictions.txt and metrics.json go', '.')
+        .option('--max-length <n>', 'maximum sequence length', (v) => Number(v), 128)
+        .option('--batch-size <n>', 'evaluation batch size', (v) => Number(v), 64)
+        .option('--backend <id>', 'backend id or auto', 'auto')
+        .action(async (opts: { task: string; model: string; data: string; lang?: string; format?: string; out: string; maxLength: number; batchSize: number; backend: string }) => {
+          const task = engine.tasks.get(opts.task);
+          const taskOptions = (task.optionsSchema ? task.optionsSchema.parse({}) : {}) as Record<string, unknown>;
+          const examples = await task.read({ path: opts.data, format: opts.format, language: opts.lang }, taskOptions);
+          const labels = (await folderLabels(opts.model)) ?? task.labelSpace(examples, taskOptions);
+          const predictions = await services(engine).predict({ task, taskOptions, model: resolve(opts.model), backend: opts.backend, examples, labels, language: opts.lang, maxLength: opts.maxLength, batchSize: opts.batchSize });
+          const metrics = task.score(examples, predictions, { labels, maxLength: opts.maxLength, options: taskOptions, language: opts.lang });
+          await mkdir(opts.out, { recursive: true });
+          await writeFileAtomic(join(opts.out, 'predictions.txt'), task.formatPredictions(predictions, examples));
+          await writeFileAtomic(join(opts.out, 'metrics.json'), `${JSON.stringify({ model: opts.model, data: opts.data, language: opts.lang, examples: examples.length, metrics }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);
+        });
+    },
+  };
+}

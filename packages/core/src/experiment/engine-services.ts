@@ -1,0 +1,126 @@
+import { existsSync } from 'node:fs';
+import { selectBackend, type BackendChoice } from '../backends/select-backend.js';
+import type { Engine } from '../engine/engine.js';
+import { XltError } from '../errors.js';
+import { resolveModel } from '../hub/resolve-model.js';
+import { loadPretrained } from '../model/load-pretrained.js';
+import type { NamedTensors } from '../plugins/encoder.js';
+import type { Feature, TaskContext, TaskHead } from '../plugins/task.js';
+import { loadTokenizer } from '../tokenizer/load-tokenizer.js';
+import type { HeadParameters } from '../trainer/head-pass.js';
+import { predict } from '../trainer/predict.js';
+import { train as trainRun } from '../trainer/train.js';
+import type { TrainingJob, TrainingResult } from '../trainer/training-job.js';
+import { resolveConfigPath } from './experiment-data.js';
+import { CheckpointMerger, type ExperimentServices, type PredictionJob, type RunTrainingJob } from './services.js';
+
+/** The head tensors of a fine-tuned folder, when they are exactly the head's parameters (else a fresh head is drawn). */
+function headFrom(stored: NamedTensors, head: TaskHead): HeadParameters | undefined {
+  const out: HeadParameters = {};
+  for (const [name, shape] of Object.entries(head.parameters)) {
+    const t = stored.get(name);
+    if (!t || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) return undefined;
+    out[name] = t.data;
+  }
+  return out;
+}
+
+/**
+ * The real steps of an experiment on an encoder: the model folder is loaded with `loadPretrained`, the encoder
+ * built on the selected backend, data featurized with the folder's tokenizer and the task; training goes to the
+ * trainer bound as `default` (else core's own `train`), averaging to the bound {@link CheckpointMerger}
+ * (`@xlt/averaging`), prediction to the trainer's `predict` and the task's `decode`.
+ */
+export function engineServices(engine: Engine, options: { readonly log?: (line: string) => void } = {}): ExperimentServices {
+  const log = options.log ?? ((line: string) => process.stderr.write(`[xlt] ${line}\n`));
+  const backends = new Map<string, Promise<BackendChoice>>();
+  const backendFor = (id: string) => {
+    let choice = backends.get(id);
+    if (!choice) {
+      choice = selectBackend(engine.backends, id === 'auto' ? undefined : id).then((c) => (log(c.line), c));
+      backends.set(id, choice);
+    }
+    return choice;
+  };
+  const load = async (model: string, backend: string) => {
+    const pretrained = await loadPretrained(model, { engine });
+    const { backend: chosen } = await backendFor(backend);
+    const runtime = await chosen.createEncoder(pretrained.config, pretrained.provider, pretrained.encoder);
+    const tokenizer = await loadTokenizer(pretrained.folder);
+    return { pretrained, runtime, tokenizer };
+  };
+  const runTraining = (job: TrainingJob<Feature>): Promise<TrainingResult> =>
+    engine.trainers.has('default') ? (engine.trainers.get('default').train(job) as Promise<TrainingResult>) : trainRun(job);
+
+  return {
+    async train(job: RunTrainingJob) {
+      const { pretrained, runtime, tokenizer } = await load(job.model, job.backend);
+      try {
+        const context: TaskContext = { labels: job.labels, maxLength: job.training.maxLength, options: job.taskOptions };
+        const features = await job.task.featurize(job.train, tokenizer, context);
+        const head = job.task.createHead({ encoder: pretrained.config, labels: job.labels, options: job.taskOptions });
+        const hp = job.hyperparameters;
+        const accumulation = job.training.gradientAccumulation;
+        const total = Math.ceil(Math.ceil(features.length / hp.batchSize) / accumulation) * hp.epochs;
+        const result = await runTraining({
+          runDir: job.runDir,
+          runId: job.runId,
+          runtime,
+          provider: pretrained.provider,
+          task: job.task,
+          head,
+          context,
+          features,
+          initialHead: headFrom(pretrained.head, head),
+          options: {
+            learningRate: hp.learningRate,
+            batchSize: hp.batchSize,
+            epochs: hp.epochs,
+            gradientAccumulationSteps: accumulation,
+            schedule: hp.schedule,
+            warmupRatio: hp.warmup,
+            weightDecay: job.training.weightDecay,
+            maxGradNorm: job.training.maxGradNorm,
+            seed: hp.seed,
+            ...(job.checkpoints.everySteps ? { checkpointEverySteps: job.checkpoints.everySteps } : { checkpointsPerEpoch: job.checkpoints.perEpoch }),
+            resume: true,
+          },
+          evalBatchSize: job.training.evalBatchSize,
+          tokenizerFolder: pretrained.folder,
+          log: () => {},
+          onStep: (step) => job.onStep?.(step, total),
+        });
+        return result.checkpoints;
+      } finally {
+        runtime.dispose();
+      }
+    },
+    async predict(job: PredictionJob) {
+      const { pretrained, runtime, tokenizer } = await load(job.model, job.backend);
+      try {
+        const context: TaskContext = { labels: job.labels, maxLength: job.maxLength, options: job.taskOptions, ...(job.language ? { language: job.language } : {}) };
+        const features = await job.task.featurize(job.examples, tokenizer, context);
+        const head = job.task.createHead({ encoder: pretrained.config, labels: job.labels, options: job.taskOptions });
+        const params = headFrom(pretrained.head, head);
+        if (!params) {
+          throw new XltError(`${pretrained.folder} has no ${job.task.id} head for ${job.labels.length} labels (expected tensors ${Object.keys(head.parameters).join(', ')}).`);
+        }
+        const logits = await predict(runtime, head, params, features, job.batchSize, pretrained.provider);
+        return job.task.decode(logits, features, job.examples, context);
+      } finally {
+        runtime.dispose();
+      }
+    },
+    async merge(plan, outDir) {
+      if (!engine.container.isBound(CheckpointMerger)) {
+        throw new XltError('No checkpoint merger is bound (xlt.CheckpointMerger): load @xlt/averaging to build averaged models.');
+      }
+      await engine.container.get<CheckpointMerger>(CheckpointMerger).merge(plan, outDir);
+    },
+    async resolveModel(model, baseDir) {
+      const local = resolveConfigPath(model, baseDir);
+      // A path that exists is used in place; anything else goes to the hub resolver (cache, download, offline).
+      return resolveModel(existsSync(local) ? local : model);
+    },
+  };
+}

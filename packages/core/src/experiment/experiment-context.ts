@@ -1,0 +1,80 @@
+import { dirname, resolve } from 'node:path';
+import type { ExperimentConfig } from '../config/experiment-schema.js';
+import { loadExperiment, resolveRef } from '../config/load-experiment.js';
+import type { Engine } from '../engine/engine.js';
+import { XltError } from '../errors.js';
+import type { ResultsSink } from '../plugins/results.js';
+import type { TaskPlugin } from '../plugins/task.js';
+import { loadExperimentData, resolveConfigPath, type ExperimentData } from './experiment-data.js';
+import { ExperimentLayout, readMarker, writeMarker } from './layout.js';
+import { planRuns, type RunSpec } from './run-plan.js';
+import type { ExperimentServices } from './services.js';
+import { selectStrategies, type SelectedStrategy } from './strategies.js';
+
+/** Everything an experiment step needs, prepared and validated once. */
+export interface ExperimentContext {
+  readonly configFile: string;
+  readonly config: ExperimentConfig;
+  readonly engine: Engine;
+  readonly services: ExperimentServices;
+  readonly task: TaskPlugin;
+  readonly taskOptions: Record<string, unknown>;
+  readonly strategies: readonly SelectedStrategy[];
+  readonly sinks: readonly ResultsSink[];
+  readonly data: ExperimentData;
+  /** Local folder of the pretrained model. */
+  readonly model: string;
+  readonly runs: readonly RunSpec[];
+  readonly labels: readonly string[];
+  readonly layout: ExperimentLayout;
+}
+
+/** Options of {@link prepareExperiment}. */
+export interface PrepareOptions {
+  /** Output folder; default the config's `output` (relative to the config file), else `xlt-runs/<name>`. */
+  readonly out?: string;
+  /** Lines for the person running it (notes such as left-out oracle strategies). */
+  readonly note?: (line: string) => void;
+}
+
+/** The settings that decide what is in the output folder: a re-run with different ones must not mix results. */
+function fingerprint(config: ExperimentConfig): unknown {
+  const { task, model, source, targets, setup, grid, training, checkpoints, runGroups } = config;
+  return { task, model, source, targets, setup, grid, training, checkpoints, runGroups };
+}
+
+/**
+ * Loads and validates the config, its plugins and every data file (nothing is trained when any is wrong), plans
+ * the runs and claims the output folder. Strategies and sinks may change between re-runs (adding a strategy to a
+ * finished experiment only builds the new models); anything else that changes the runs is refused.
+ */
+export async function prepareExperiment(configFile: string, engine: Engine, services: ExperimentServices, options: PrepareOptions = {}): Promise<ExperimentContext> {
+  const note = options.note ?? ((line: string) => process.stderr.write(`[xlt] ${line}\n`));
+  const config = await loadExperiment(configFile, engine);
+  const baseDir = dirname(resolve(configFile));
+  const ref = resolveRef(config.task);
+  const task = engine.tasks.get(ref.id);
+  const taskOptions = (task.optionsSchema ? task.optionsSchema.parse(ref.options) : ref.options) as Record<string, unknown>;
+  const hasTargetDev = Object.values(config.targets).some((t) => t.dev !== undefined);
+  const strategies = selectStrategies(config, engine, hasTargetDev, note);
+  const sinks = (config.sinks ?? engine.sinks.ids()).map((id) => engine.sinks.get(id));
+  const data = await loadExperimentData(config, task, taskOptions, baseDir, configFile);
+  const model = await services.resolveModel(config.model, baseDir);
+  const root = options.out ? resolve(options.out) : config.output ? resolveConfigPath(config.output, baseDir) : resolve('xlt-runs', config.name);
+  const layout = new ExperimentLayout(root);
+
+  const previous = await readMarker<{ settings: unknown }>(layout.manifest);
+  const settings = fingerprint(config);
+  if (previous && JSON.stringify(previous.settings) !== JSON.stringify(settings)) {
+    throw new XltError(
+      `${root} holds the results of a different experiment (its ${layout.manifest} differs from ${configFile} in task, model, data, setup, grid, training or checkpoints). ` +
+        'Give another output folder (--out) or remove that one.',
+    );
+  }
+  if (!previous) await writeMarker(layout.manifest, { name: config.name, config: configFile, settings });
+
+  const runs = planRuns(config, data);
+  const allTrain = [...data.train, ...data.targets.flatMap((t) => t.shots ?? [])];
+  const labels = task.labelSpace(allTrain, taskOptions);
+  return { configFile, config, engine, services, task, taskOptions, strategies, sinks, data, model, runs, labels, layout };
+}

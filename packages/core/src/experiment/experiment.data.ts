@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ContainerModule } from 'inversify';
+import { describe, expect, it } from 'vitest';
+import { loadCliEngine } from '../cli/program.js';
+import { modelModule } from '../model/model-module.js';
+import { sharedPath, tempDir } from '../testing/fixtures.js';
+import { tokenizerModule } from '../tokenizer/tokenizer-module.js';
+import { engineServices } from './engine-services.js';
+import { experimentModule } from './experiment-module.js';
+import { runExperiment } from './runner.js';
+import { CheckpointMerger, type CheckpointMerger as Merger } from './services.js';
+
+/**
+ * Plugin packages are loaded the way the CLI loads them, at run time by name (core never imports them). The merger
+ * binding is added here only while `@xlt/averaging` does not bind `CheckpointMerger` itself.
+ */
+async function engineWithPlugins() {
+  const specs = ['@xlt/tasks-tagging', '@xlt/averaging'];
+  const modules = await Promise.all(specs.map(async (s) => Object.values(await import(s)).find((v) => v instanceof ContainerModule) as ContainerModule));
+  const averaging = (await import('@xlt/averaging')) as { averageCheckpoints(plan: unknown, out: string): Promise<unknown> };
+  let engine = await loadCliEngine({ noDiscovery: true, modules: [experimentModule, modelModule, tokenizerModule, ...modules] });
+  if (!engine.container.isBound(CheckpointMerger)) {
+    const merger: Merger = { merge: async (plan, out) => void (await averaging.averageCheckpoints(plan, out)) };
+    engine = await loadCliEngine({ noDiscovery: true, modules: [experimentModule, modelModule, tokenizerModule, ...modules, new ContainerModule(({ bind }) => void bind(CheckpointMerger).toConstantValue(merger))] });
+  }
+  return engine;
+}
+
+describe('xlt run on real data (POS: UD EWT -> PUD, tiny-multilingual-bert)', () => {
+  it('runs 2 learning rates x 2 seeds and evaluates every strategy on every language', async () => {
+    const { dir, cleanup } = await tempDir('xlt-experiment-data-');
+    try {
+      const languages = ['de', 'fr', 'ru', 'zh'];
+      const config = {
+        name: 'pos-ewt-pud-data-test',
+        task: 'pos',
+        model: sharedPath('models', 'tiny-multilingual-bert'),
+        source: { language: 'en', train: sharedPath('data', 'pos', 'en_ewt-ud-train.part1.conllu.gz'), dev: sharedPath('data', 'pos', 'en_ewt-ud-dev.conllu.gz') },
+        targets: Object.fromEntries(languages.map((l) => [l, { test: sharedPath('data', 'pos', `${l}_pud-ud-test.conllu.gz`) }])),
+        grid: { learningRate: [1e-4, 3e-4], batchSize: [16], epochs: [1], warmup: [0.1], seeds: [1, 2] },
+        training: { maxLength: 96, maxTrainExamples: 300, maxEvalExamples: 100, evalBatchSize: 64 },
+        checkpoints: { perEpoch: 3 },
+        output: 'out',
+      };
+      const file = join(dir, 'experiment.json');
+      await writeFile(file, JSON.stringify(config, null, 2));
+      const engine = await engineWithPlugins();
+      const outcome = await runExperiment(file, { engine, services: engineServices(engine, { log: () => {} }), print: () => {} });
+
+      const strategies = [...new Set(outcome.records.map((r) => r.strategy))].sort();
+      const expected = engine.strategies.all().filter((s) => !s.oracle && (!s.optionsSchema || s.optionsSchema.safeParse({}).success)).map((s) => s.id).sort();
+      expect(strategies).toEqual(expected);
+      for (const strategy of strategies) {
+        const rows = outcome.records.filter((r) => r.strategy === strategy && r.metric === 'accuracy');
+        expect(new Set(rows.map((r) => r.language))).toEqual(new Set(languages));
+        const scope = engine.strategies.get(strategy).scope;
+        expect(new Set(rows.map((r) => r.run)).size).toBe(scope === 'per-run' ? 4 : 1);
+        for (const r of rows) {
+          expect(existsSync(join(dir, 'out', 'eval', strategy, r.run, r.language, 'predictions.txt'))).toBe(true);
+          expect(r.value).toBeGreaterThan(10); // well above an empty model (17 tags), far below perfection at this size
+          expect(r.value).toBeLessThan(100);
+        }
+      }
+      for (const f of ['results.json', 'results.csv', 'report.html']) expect(existsSync(join(dir, 'out', f))).toBe(true);
+      const csv = await readFile(join(dir, 'out', 'results.csv'), 'utf8');
+      expect(csv.split('\n')[0]).toContain('experiment,task,run,strategy,language,metric,value,oracle,learningRate');
+    } finally {
+      await cleanup();
+    }
+  });
+});

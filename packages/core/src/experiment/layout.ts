@@ -1,0 +1,60 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/files.js';
+
+/**
+ * Where everything of an experiment lives, in a layout a person can browse:
+ * `runs/<run>/checkpoint-<step>/`, `models/<strategy>/<run or group>[/<lang>]/`,
+ * `eval/<strategy>/<run or group>/<lang>/{predictions.txt,metrics.json}`, `results.{json,csv}`, `report.html`.
+ * Each step leaves a marker file written last and atomically, so a re-run skips exactly what is complete.
+ */
+export class ExperimentLayout {
+  constructor(readonly root: string) {}
+
+  /** The experiment as it was run: a re-run into the same folder must have the same settings. */
+  get manifest(): string {
+    return join(this.root, 'experiment.json');
+  }
+  runDir(run: string): string {
+    return join(this.root, 'runs', run);
+  }
+  /** Marker of a finished run: its checkpoints with their dev metrics. */
+  runDone(run: string): string {
+    return join(this.runDir(run), 'done.json');
+  }
+  /** The model of a strategy for a run or group (and a language, for per-language oracle models). */
+  modelDir(strategy: string, run: string, language?: string): string {
+    return language ? join(this.root, 'models', strategy, run, language) : join(this.root, 'models', strategy, run);
+  }
+  /** Marker of a built model: the plan and where the weights are. */
+  modelDone(strategy: string, run: string, language?: string): string {
+    return join(this.modelDir(strategy, run, language), 'plan.json');
+  }
+  evalDir(strategy: string, run: string, language: string): string {
+    return join(this.root, 'eval', strategy, run, language);
+  }
+  predictions(strategy: string, run: string, language: string): string {
+    return join(this.evalDir(strategy, run, language), 'predictions.txt');
+  }
+  /** Marker of a finished evaluation (written after the predictions). */
+  metrics(strategy: string, run: string, language: string): string {
+    return join(this.evalDir(strategy, run, language), 'metrics.json');
+  }
+}
+
+/** Reads a JSON marker; `undefined` when it does not exist (a step not done yet). */
+export async function readMarker<T>(file: string): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return JSON.parse(text) as T;
+}
+
+/** Writes a JSON marker atomically: it exists complete or not at all. */
+export async function writeMarker(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+}

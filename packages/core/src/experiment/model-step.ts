@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { XltError } from '../errors.js';
+import type { RunInfo, StrategyContext, WeightedCheckpoint } from '../plugins/averaging.js';
+import { withAtomicFile } from '../util/files.js';
+import type { ExperimentContext } from './experiment-context.js';
+import { readMarker, writeMarker } from './layout.js';
+import type { SelectedStrategy } from './strategies.js';
+import { scoreModel } from './train-step.js';
+
+/** The `plan.json` of a built strategy model: what was averaged, with which weights, and where the model is. */
+export interface ModelDoneMarker {
+  readonly strategy: string;
+  readonly run: string;
+  readonly language?: string;
+  readonly oracle: boolean;
+  /** The model folder, relative to this marker's folder: `model` when merged, a checkpoint's folder when selected. */
+  readonly model: string;
+  readonly plan: readonly { readonly run: string; readonly step: number; readonly path: string; readonly weight: number }[];
+}
+
+/** Checks what a strategy returned, so a faulty plugin is named instead of producing a silently wrong model. */
+function checkPlan(plan: readonly WeightedCheckpoint[], strategy: string, run: string): void {
+  if (plan.length === 0) throw new XltError(`Strategy "${strategy}" chose no checkpoint for ${run}.`);
+  const sum = plan.reduce((s, p) => s + p.weight, 0);
+  if (plan.some((p) => !(p.weight >= 0)) || Math.abs(sum - 1) > 1e-6) {
+    throw new XltError(`Strategy "${strategy}" gave weights for ${run} that are not non-negative and summing to 1 (sum ${sum}).`);
+  }
+}
+
+/**
+ * Builds (or finds, when its `plan.json` exists) the model of one strategy for one run or group, and for one
+ * target language when the strategy is a per-language oracle. A plan of one checkpoint is a selection: its
+ * folder is used as it is, not copied. Returns the model folder.
+ */
+export async function ensureModel(ctx: ExperimentContext, selected: SelectedStrategy, runLabel: string, runs: readonly RunInfo[], language?: string): Promise<string> {
+  const { layout } = ctx;
+  const markerFile = layout.modelDone(selected.id, runLabel, language);
+  const dir = dirname(markerFile);
+  const existing = await readMarker<ModelDoneMarker>(markerFile);
+  if (existing) return isAbsolute(existing.model) ? existing.model : resolve(dir, existing.model);
+
+  const context: StrategyContext = {
+    primaryMetric: ctx.task.primaryMetric,
+    ...(language ? { targetLanguage: language } : {}),
+    ...(ctx.data.dev ? { evaluateSourceDev: (plan: readonly WeightedCheckpoint[]) => scorePlanOnSourceDev(ctx, plan) } : {}),
+  };
+  const plan = await selected.strategy.plan(runs, selected.options, context);
+  const where = `${runLabel}${language ? ` (${language})` : ''}`;
+  checkPlan(plan, selected.id, where);
+  const used = plan.filter((p) => p.weight > 0);
+  let model: string;
+  if (used.length === 1) {
+    model = used[0]!.checkpoint.path;
+  } else {
+    model = join(dir, 'model');
+    await rm(model, { recursive: true, force: true });
+    await withAtomicFile(model, (tmp) => ctx.services.merge(used, tmp));
+  }
+  const marker: ModelDoneMarker = {
+    strategy: selected.id,
+    run: runLabel,
+    ...(language ? { language } : {}),
+    oracle: selected.strategy.oracle,
+    model: relative(dir, model),
+    plan: plan.map((p) => ({ run: p.checkpoint.run, step: p.checkpoint.step, path: relative(dir, p.checkpoint.path), weight: p.weight })),
+  };
+  await writeMarker(markerFile, marker);
+  return model;
+}
+
+/** Greedy soup's question "how good is this average on source dev?": merges into scratch space and scores it. */
+async function scorePlanOnSourceDev(ctx: ExperimentContext, plan: readonly WeightedCheckpoint[]) {
+  const used = plan.filter((p) => p.weight > 0);
+  if (used.length === 1) return (await scoreModel(ctx, used[0]!.checkpoint.path, ctx.data.dev!, ctx.data.sourceLanguage)).metrics;
+  const scratch = join(ctx.layout.root, 'models', '.scratch', randomBytes(6).toString('hex'));
+  try {
+    await ctx.services.merge(used, scratch);
+    return (await scoreModel(ctx, scratch, ctx.data.dev!, ctx.data.sourceLanguage)).metrics;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,110 @@
+import type { Engine } from '../engine/engine.js';
+import type { RunInfo } from '../plugins/averaging.js';
+import type { ResultRecord } from '../plugins/results.js';
+import type { Metrics } from '../plugins/task.js';
+import { summaryTable } from '../report/summary.js';
+import { ensureEvaluation } from './evaluate-step.js';
+import { prepareExperiment, type ExperimentContext } from './experiment-context.js';
+import { ensureModel } from './model-step.js';
+import { GridProgress } from './progress.js';
+import type { RunSpec } from './run-plan.js';
+import type { ExperimentServices } from './services.js';
+import { ensureRun } from './train-step.js';
+
+/** Options of {@link runExperiment}. */
+export interface RunExperimentOptions {
+  readonly engine: Engine;
+  readonly services: ExperimentServices;
+  /** Output folder (overrides the config's `output`). */
+  readonly out?: string;
+  /** Where the summary table goes (default stdout). */
+  readonly print?: (text: string) => void;
+  /** Where progress and notes go (default stderr). */
+  readonly stderr?: (text: string) => void;
+}
+
+/** What an experiment produced. */
+export interface ExperimentOutcome {
+  readonly outDir: string;
+  readonly records: ResultRecord[];
+  /** Files written by the results sinks. */
+  readonly files: string[];
+}
+
+/** Metric names with the task's primary metric first: reports plot the first metric of the records. */
+function orderedMetrics(metrics: Metrics, primary: string): [string, number][] {
+  return Object.entries(metrics).sort(([a], [b]) => (a === primary ? -1 : b === primary ? 1 : 0));
+}
+
+/** A model to build: one per run for per-run strategies, one per group for across-run ones. */
+interface ModelUnit {
+  readonly label: string;
+  readonly runs: readonly RunSpec[];
+  readonly hyperparameters: Readonly<Record<string, unknown>>;
+}
+
+/** Hyperparameters shared by every run of a group (the ones that vary are left out of its row). */
+function common(runs: readonly RunSpec[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(runs[0]!.hyperparameters)) if (runs.every((r) => r.hyperparameters[k] === v)) out[k] = v;
+  return out;
+}
+
+function units(ctx: ExperimentContext, scope: 'per-run' | 'across-runs'): ModelUnit[] {
+  const runs = ctx.runs.filter((r) => r.evaluated);
+  if (scope === 'per-run') return runs.map((r) => ({ label: r.key, runs: [r], hyperparameters: r.hyperparameters }));
+  const groups = new Map<string, RunSpec[]>();
+  for (const r of runs) groups.set(r.group, [...(groups.get(r.group) ?? []), r]);
+  return [...groups].map(([label, members]) => ({ label, runs: members, hyperparameters: common(members) }));
+}
+
+/**
+ * The whole protocol of `xlt run`: validate config and data, train every grid point x seed (skipping finished
+ * runs, resuming interrupted ones), build every strategy's models, evaluate each on its target languages, and
+ * hand the results to every sink. Re-running the same command continues where it stopped.
+ */
+export async function runExperiment(configFile: string, options: RunExperimentOptions): Promise<ExperimentOutcome> {
+  const stderr = options.stderr ?? ((t: string) => process.stderr.write(t));
+  const print = options.print ?? ((t: string) => process.stdout.write(t));
+  const ctx = await prepareExperiment(configFile, options.engine, options.services, { out: options.out, note: (l) => stderr(`[xlt] ${l}\n`) });
+  const { config, layout } = ctx;
+  stderr(`[xlt] ${config.name}: ${ctx.runs.length} runs, strategies ${ctx.strategies.map((s) => s.id).join(', ')}, targets ${ctx.data.targets.map((t) => t.language).join(', ')} -> ${layout.root}\n`);
+
+  const progress = new GridProgress(ctx.runs.length, stderr);
+  const infos = new Map<string, RunInfo>();
+  for (const run of ctx.runs) {
+    const checkpoints = await ensureRun(ctx, run, progress);
+    infos.set(run.key, { id: run.key, checkpoints, hyperparameters: run.hyperparameters });
+  }
+
+  const records: ResultRecord[] = [];
+  const primary = ctx.task.primaryMetric;
+  for (const selected of ctx.strategies) {
+    progress.phase(`strategy ${selected.id}: building models and evaluating`);
+    for (const unit of units(ctx, selected.strategy.scope)) {
+      const runInfos = unit.runs.map((r) => infos.get(r.key)!);
+      const languages = [...new Set(unit.runs.flatMap((r) => r.languages))];
+      const evaluations = [];
+      if (selected.strategy.oracle) {
+        for (const language of languages.filter((l) => ctx.data.targets.find((t) => t.language === l)?.dev)) {
+          const model = await ensureModel(ctx, selected, unit.label, runInfos, language);
+          evaluations.push(await ensureEvaluation(ctx, selected.id, true, unit.label, language, model));
+        }
+      } else {
+        const model = await ensureModel(ctx, selected, unit.label, runInfos);
+        for (const language of languages) evaluations.push(await ensureEvaluation(ctx, selected.id, false, unit.label, language, model));
+      }
+      for (const e of evaluations) {
+        for (const [metric, value] of orderedMetrics(e.metrics, primary)) {
+          records.push({ experiment: config.name, task: ctx.task.id, run: unit.label, strategy: selected.id, language: e.language, metric, value, oracle: selected.strategy.oracle, hyperparameters: unit.hyperparameters });
+        }
+      }
+    }
+  }
+
+  const files: string[] = [];
+  for (const sink of ctx.sinks) files.push(...(await sink.write(records, layout.root)));
+  print(`${summaryTable(records)}\n`);
+  stderr(`[xlt] done: ${records.length} results in ${layout.root}${files.length ? ` (${files.map((f) => f.slice(layout.root.length + 1)).join(', ')})` : ''}\n`);
+  return { outDir: layout.root, records, files };
+}

@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { CheckpointInfo } from '../../plugins/averaging.js';
+import { writeFileAtomic } from '../../util/files.js';
+import { seededRandom, shuffled } from '../../util/random.js';
+import type { ExperimentServices, RunTrainingJob } from '../services.js';
+import type { ToyExample } from './toy-task.js';
+
+/** The toy "model": a weight matrix `[labels][features + 1]` (the last column is the bias). */
+interface ToyModel {
+  readonly labels: readonly string[];
+  readonly weights: number[][];
+}
+
+async function readModel(folder: string): Promise<ToyModel | undefined> {
+  const file = join(folder, 'model.json');
+  return existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as ToyModel) : undefined;
+}
+const writeModel = (folder: string, model: ToyModel) => writeFileAtomic(join(folder, 'model.json'), JSON.stringify(model));
+
+function scores(model: ToyModel, x: readonly number[]): number[] {
+  return model.weights.map((w) => x.reduce((s, v, i) => s + v * w[i]!, w[x.length]!));
+}
+
+/** Counts of what the toy services did, so tests can check what a re-run skipped. */
+export interface ToyCalls {
+  trainedSteps: number;
+  merges: number;
+  predictions: number;
+}
+
+/**
+ * Fake experiment services over {@link toyTask}: softmax regression trained by SGD in the shape of the real
+ * trainer (checkpoints `<runDir>/checkpoint-<step>/`, resume from the newest one, deterministic for a seed),
+ * uniform weighted averaging of the weight matrices, and argmax prediction. `stepDelayMs` slows training down so
+ * a test can interrupt it.
+ */
+export function toyServices(options: { stepDelayMs?: number; calls?: ToyCalls } = {}): ExperimentServices {
+  const calls = options.calls ?? { trainedSteps: 0, merges: 0, predictions: 0 };
+  return {
+    async resolveModel(model, baseDir) {
+      return resolve(baseDir, model);
+    },
+    async train(job: RunTrainingJob) {
+      const train = job.train as readonly ToyExample[];
+      const { batchSize, epochs, learningRate, seed, schedule, warmup } = job.hyperparameters;
+      const perEpoch = Math.ceil(train.length / batchSize);
+      const total = Math.ceil(perEpoch * epochs);
+      const every = job.checkpoints.everySteps ?? Math.max(1, Math.floor(perEpoch / job.checkpoints.perEpoch));
+      const dims = train[0]!.features.length;
+      await mkdir(job.runDir, { recursive: true });
+      const saved = (await readdir(job.runDir)).map((d) => /^checkpoint-(\d+)$/.exec(d)).filter((m) => m !== null).map((m) => Number(m![1])).sort((a, b) => a - b);
+      let step = saved.at(-1) ?? 0;
+      let model: ToyModel = (step > 0 ? await readModel(join(job.runDir, `checkpoint-${step}`)) : undefined) ??
+        (await readModel(job.model)) ?? { labels: job.labels, weights: job.labels.map(() => new Array<number>(dims + 1).fill(0)) };
+      model = { labels: job.labels, weights: model.weights.map((w) => [...w]) };
+      while (step < total) {
+        const epoch = Math.floor(step / perEpoch);
+        const order = shuffled(train, seededRandom(seed * 1000 + epoch));
+        const batch = order.slice((step % perEpoch) * batchSize, (step % perEpoch + 1) * batchSize);
+        const warm = Math.max(1, Math.round(warmup * total));
+        const lr = learningRate * (step < warm ? (step + 1) / warm : schedule === 'linear' ? (total - step) / Math.max(1, total - warm) : 1);
+        const grad = model.weights.map((w) => w.map(() => 0));
+        for (const ex of batch) {
+          const s = scores(model, ex.features);
+          const max = Math.max(...s);
+          const e = s.map((v) => Math.exp(v - max));
+          const z = e.reduce((a, b) => a + b, 0);
+          e.forEach((p, k) => {
+            const g = p / z - (model.labels[k] === ex.label ? 1 : 0);
+            ex.features.forEach((x, i) => (grad[k]![i]! += (g * x) / batch.length));
+            grad[k]![dims]! += g / batch.length;
+          });
+        }
+        model.weights.forEach((w, k) => w.forEach((_, i) => (w[i]! -= lr * grad[k]![i]!)));
+        step++;
+        calls.trainedSteps++;
+        if (options.stepDelayMs) await new Promise((r) => setTimeout(r, options.stepDelayMs));
+        if (step % every === 0 || step === total) await writeModel(join(job.runDir, `checkpoint-${step}`), model);
+        job.onStep?.(step, total);
+      }
+      const steps = (await readdir(job.runDir)).map((d) => /^checkpoint-(\d+)$/.exec(d)).filter((m) => m !== null).map((m) => Number(m![1])).sort((a, b) => a - b);
+      return steps.map((s): CheckpointInfo => ({ path: join(job.runDir, `checkpoint-${s}`), run: job.runId, step: s, epoch: s / perEpoch, totalSteps: total }));
+    },
+    async merge(plan, outDir) {
+      calls.merges++;
+      const models = await Promise.all(plan.map(async (p) => (await readModel(p.checkpoint.path))!));
+      const weights = models[0]!.weights.map((row, k) => row.map((_, i) => plan.reduce((s, p, j) => s + p.weight * models[j]!.weights[k]![i]!, 0)));
+      await mkdir(outDir, { recursive: true });
+      await writeModel(outDir, { labels: models[0]!.labels, weights });
+    },
+    async predict(job) {
+      calls.predictions++;
+      const model = await readModel(job.model);
+      if (!model) throw new Error(`no toy model in ${job.model}`);
+      return (job.examples as readonly ToyExample[]).map((ex) => {
+        const s = scores(model, ex.features);
+        return model.labels[s.indexOf(Math.max(...s))]!;
+      });
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { isAbsolute, relative, resolve } from 'node:path';
+import { XltError } from '../errors.js';
+import type { CheckpointInfo } from '../plugins/averaging.js';
+import type { Metrics } from '../plugins/task.js';
+import type { ExperimentContext } from './experiment-context.js';
+import { readMarker, writeMarker } from './layout.js';
+import type { GridProgress } from './progress.js';
+import type { RunSpec } from './run-plan.js';
+
+/** The `done.json` of a finished run. Checkpoint paths are relative to the output folder, so it can be moved. */
+export interface RunDoneMarker {
+  readonly run: string;
+  readonly hyperparameters: Readonly<Record<string, unknown>>;
+  readonly checkpoints: readonly CheckpointInfo[];
+}
+
+/** Scores one model folder on examples of one language with the task's metric. */
+export async function scoreModel(ctx: ExperimentContext, model: string, examples: readonly unknown[], language: string): Promise<{ predictions: unknown[]; metrics: Metrics }> {
+  const predictions = await ctx.services.predict({
+    task: ctx.task,
+    taskOptions: ctx.taskOptions,
+    model,
+    backend: ctx.config.backend,
+    examples,
+    labels: ctx.labels,
+    language,
+    maxLength: ctx.config.training.maxLength,
+    batchSize: ctx.config.training.evalBatchSize,
+  });
+  if (predictions.length !== examples.length) {
+    throw new XltError(`Predicting with ${model} gave ${predictions.length} predictions for ${examples.length} ${language} examples.`);
+  }
+  const metrics = ctx.task.score(examples, predictions, { labels: ctx.labels, maxLength: ctx.config.training.maxLength, options: ctx.taskOptions, language });
+  return { predictions, metrics };
+}
+
+const toStored = (root: string, c: CheckpointInfo): CheckpointInfo => ({ ...c, path: relative(root, c.path) });
+const fromStored = (root: string, c: CheckpointInfo): CheckpointInfo => ({ ...c, path: isAbsolute(c.path) ? c.path : resolve(root, c.path) });
+
+/** The checkpoints of a finished run, or `undefined` when the run is not done. */
+export async function finishedRun(ctx: ExperimentContext, key: string): Promise<CheckpointInfo[] | undefined> {
+  const marker = await readMarker<RunDoneMarker>(ctx.layout.runDone(key));
+  return marker?.checkpoints.map((c) => fromStored(ctx.layout.root, c));
+}
+
+/**
+ * Makes sure a run is trained: a finished run (its `done.json` exists) is skipped, an interrupted one resumes in
+ * the trainer from its newest checkpoint. Each checkpoint is then scored on source dev data (for selection and
+ * greedy soup) and, when an oracle strategy runs, on each target's dev data; `done.json` is written last.
+ */
+export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?: GridProgress): Promise<CheckpointInfo[]> {
+  const done = await finishedRun(ctx, run.key);
+  if (done) {
+    progress?.runDone(run.key, true);
+    return done;
+  }
+  let model = ctx.model;
+  if (run.init !== 'pretrained') {
+    const base = await finishedRun(ctx, run.init.run);
+    if (!base?.length) throw new XltError(`Run ${run.key} starts from run ${run.init.run}, which is not finished.`);
+    model = base[base.length - 1]!.path;
+  }
+  progress?.runStart(run.key);
+  const trained = await ctx.services.train({
+    runId: run.key,
+    runDir: ctx.layout.runDir(run.key),
+    task: ctx.task,
+    taskOptions: ctx.taskOptions,
+    model,
+    backend: ctx.config.backend,
+    train: run.train,
+    labels: ctx.labels,
+    hyperparameters: run.point,
+    training: ctx.config.training,
+    checkpoints: ctx.config.checkpoints,
+    onStep: (step, total) => progress?.step(step, total),
+  });
+  if (trained.length === 0) throw new XltError(`The trainer saved no checkpoint for run ${run.key} (in ${ctx.layout.runDir(run.key)}).`);
+
+  const oracle = ctx.strategies.some((s) => s.strategy.oracle);
+  const checkpoints: CheckpointInfo[] = [];
+  for (const checkpoint of trained) {
+    let sourceDev = checkpoint.sourceDev;
+    if (!sourceDev && ctx.data.dev) sourceDev = (await scoreModel(ctx, checkpoint.path, ctx.data.dev, ctx.data.sourceLanguage)).metrics;
+    let targetDev = checkpoint.targetDev;
+    if (!targetDev && oracle) {
+      const byLanguage: Record<string, Metrics> = {};
+      for (const target of ctx.data.targets) {
+        if (target.dev && run.languages.includes(target.language)) byLanguage[target.language] = (await scoreModel(ctx, checkpoint.path, target.dev, target.language)).metrics;
+      }
+      targetDev = byLanguage;
+    }
+    checkpoints.push({ ...checkpoint, run: run.key, ...(sourceDev ? { sourceDev } : {}), ...(targetDev ? { targetDev } : {}) });
+  }
+  const marker: RunDoneMarker = { run: run.key, hyperparameters: run.hyperparameters, checkpoints: checkpoints.map((c) => toStored(ctx.layout.root, c)) };
+  await writeMarker(ctx.layout.runDone(run.key), marker);
+  progress?.runDone(run.key, false);
+  return checkpoints;
+}

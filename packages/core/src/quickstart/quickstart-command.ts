@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import type { Engine } from '../engine/engine.js';
+import type { CliCommand } from '../plugins/command.js';
+import { runQuickstart } from './quickstart.js';
+
+/** `xlt quickstart [--out DIR]`: the offline demo on synthetic data. */
+export const quickstartCommand: CliCommand = {
+  id: 'quickstart',
+  description: 'Offline demo: a SYNTHETIC POS benchmark, a tiny random encoder, 2 lrs x 2 seeds, every strategy, report',
+  configure(command: Command, engine: Engine) {
+    command
+      .option('--out <dir>', 'folder for the data, model, config and results', 'xlt-quickstart')
+      .option('--seed <n>', 'seed of the synthetic benchmark', (v) => Number(v), 13)
+      .action(async (opts: { out: string; seed: number }) => {
+        await runQuickstart(engine, { out: opts.out, seed: opts.seed });
+      });
+  },
+};

@@ -1,0 +1,29 @@
+import { join } from 'node:path';
+import type { ResultRecord, ResultsSink } from '../plugins/results.js';
+import { writeFileAtomic } from '../util/files.js';
+
+/** Quotes a CSV field when it holds a comma, quote or line break (RFC 4180). */
+export function csvField(value: unknown): string {
+  const s = value === undefined || value === null ? '' : String(value);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The records as CSV: the fixed columns, then one column per hyperparameter seen in any record. */
+export function recordsToCsv(records: readonly ResultRecord[]): string {
+  const fixed = ['experiment', 'task', 'run', 'strategy', 'language', 'metric', 'value', 'oracle'] as const;
+  const extra = [...new Set(records.flatMap((r) => Object.keys(r.hyperparameters ?? {})))];
+  const lines = [[...fixed, ...extra].map(csvField).join(',')];
+  for (const r of records) lines.push([...fixed.map((k) => r[k]), ...extra.map((k) => r.hyperparameters?.[k])].map(csvField).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+/** `results.csv`: one row per run, strategy, language and metric, with the run's hyperparameters. */
+export const csvSink: ResultsSink = {
+  id: 'csv',
+  description: 'results.csv: one row per run/strategy/language/metric with the hyperparameters',
+  async write(records: readonly ResultRecord[], outDir: string) {
+    const file = join(outDir, 'results.csv');
+    await writeFileAtomic(file, recordsToCsv(records));
+    return [file];
+  },
+};

@@ -1,0 +1,99 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EncoderConfig, NamedTensors } from '../plugins/encoder.js';
+import { SAFETENSORS_FILE } from '../safetensors/checkpoint.js';
+import { writeSafetensors, type TensorToWrite } from '../safetensors/writer.js';
+import { writeFileAtomic } from '../util/files.js';
+
+/** File of the resumable training state inside a checkpoint folder. */
+export const TRAINER_STATE_FILE = 'trainer_state.safetensors';
+
+/** Tokenizer files copied into checkpoints, so that each one is a complete HF model folder. */
+const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json', 'sentencepiece.bpe.model'];
+
+/** What one checkpoint folder holds. */
+export interface CheckpointContents {
+  readonly config: EncoderConfig;
+  /** Encoder parameters by HF name (with the `bert.` / `roberta.` prefix). */
+  readonly encoder: NamedTensors;
+  /** Head parameters by HF name. */
+  readonly head: NamedTensors;
+  /** Label inventory, written as `id2label` / `label2id` in `config.json`. */
+  readonly labels?: readonly string[];
+  /** `__metadata__` of `model.safetensors` (strings only). */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Tensors and metadata of the resumable state; omitted when not given. */
+  readonly state?: { readonly tensors: NamedTensors; readonly metadata: Readonly<Record<string, string>> };
+  /** Folder whose tokenizer files are copied in. */
+  readonly tokenizerFolder?: string;
+}
+
+/** `checkpoint-<step>` inside the run folder, as HF's `Trainer` names them. */
+export function checkpointFolder(runDir: string, step: number): string {
+  return join(runDir, `checkpoint-${step}`);
+}
+
+/**
+ * Writes `<runDir>/checkpoint-<step>/` (an HF model folder: `config.json`, `model.safetensors` with metadata,
+ * tokenizer files, and optionally `trainer_state.safetensors`). Everything is written into a hidden temporary
+ * folder that is renamed at the end, so a folder named `checkpoint-<step>` is always complete.
+ */
+export async function writeCheckpointFolder(runDir: string, step: number, contents: CheckpointContents): Promise<string> {
+  await mkdir(runDir, { recursive: true });
+  const target = checkpointFolder(runDir, step);
+  const tmp = await mkdtemp(join(runDir, `.checkpoint-${step}.partial-`));
+  try {
+    const config: Record<string, unknown> = { ...contents.config.raw };
+    if (contents.labels) {
+      config.id2label = Object.fromEntries(contents.labels.map((label, i) => [String(i), label]));
+      config.label2id = Object.fromEntries(contents.labels.map((label, i) => [label, i]));
+    }
+    await writeFileAtomic(join(tmp, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    // `format: pt` is what transformers checks before loading a safetensors checkpoint.
+    await writeSafetensors(join(tmp, SAFETENSORS_FILE), [...toWrite(contents.encoder), ...toWrite(contents.head)], {
+      format: 'pt',
+      ...contents.metadata,
+    });
+    if (contents.state) await writeSafetensors(join(tmp, TRAINER_STATE_FILE), toWrite(contents.state.tensors), contents.state.metadata);
+    if (contents.tokenizerFolder) {
+      for (const file of TOKENIZER_FILES) {
+        const source = join(contents.tokenizerFolder, file);
+        if (existsSync(source)) await copyFile(source, join(tmp, file));
+      }
+    }
+    // A leftover from a run that died after this very step (then resumed from an older checkpoint) is replaced.
+    await rm(target, { recursive: true, force: true });
+    await rename(tmp, target);
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+  return target;
+}
+
+/** Complete checkpoint folders of a run (named `checkpoint-<step>` with a `model.safetensors`), by step. */
+export async function listCheckpoints(runDir: string): Promise<{ step: number; path: string; hasState: boolean }[]> {
+  if (!existsSync(runDir)) return [];
+  const out: { step: number; path: string; hasState: boolean }[] = [];
+  for (const name of await readdir(runDir)) {
+    const match = /^checkpoint-(\d+)$/.exec(name);
+    if (!match) continue;
+    const path = join(runDir, name);
+    if (!existsSync(join(path, SAFETENSORS_FILE))) continue;
+    out.push({ step: Number(match[1]), path, hasState: existsSync(join(path, TRAINER_STATE_FILE)) });
+  }
+  return out.sort((a, b) => a.step - b.step);
+}
+
+/** Removes the temporary folders of checkpoints that were being written when a run died. */
+export async function removePartialCheckpoints(runDir: string): Promise<void> {
+  if (!existsSync(runDir)) return;
+  for (const name of await readdir(runDir)) {
+    if (/^\.checkpoint-\d+\.partial-/.test(name)) await rm(join(runDir, name), { recursive: true, force: true });
+  }
+}
+
+function toWrite(tensors: NamedTensors): TensorToWrite[] {
+  return [...tensors].map(([name, t]) => ({ name, dtype: 'F32' as const, shape: t.shape, data: t.data }));
+}

@@ -1,0 +1,8 @@
+import { ContainerModule } from 'inversify';
+import { Trainer } from '../plugins/trainer.js';
+import { DefaultTrainer } from './default-trainer.js';
+
+/** Binds the built-in trainer (`default`). */
+export const trainerModule = new ContainerModule(({ bind }) => {
+  bind<Trainer>(Trainer).toConstantValue(new DefaultTrainer());
+});

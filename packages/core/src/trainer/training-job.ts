@@ -1,0 +1,49 @@
+import type { CheckpointInfo } from '../plugins/averaging.js';
+import type { EncoderRuntime } from '../plugins/backend.js';
+import type { EncoderProvider } from '../plugins/encoder.js';
+import type { Feature, TaskContext, TaskHead, TaskPlugin } from '../plugins/task.js';
+import type { HeadParameters } from './head-pass.js';
+import type { SourceDevEvaluator, TrainingOptions } from './training-options.js';
+
+/** Everything one fine-tuning run needs: the model, the task's features and head, and the hyperparameters. */
+export interface TrainingJob<F extends Feature = Feature> {
+  /** Folder of the run; checkpoints go to `<runDir>/checkpoint-<step>/`. */
+  readonly runDir: string;
+  /** Id of the run in results (default: the folder's name). */
+  readonly runId?: string;
+  /** The encoder, already holding its initial (pre-trained) parameters. */
+  readonly runtime: EncoderRuntime;
+  /** Architecture of the encoder: position ids. */
+  readonly provider: EncoderProvider;
+  /** The task, for {@link TaskPlugin.collate}. */
+  readonly task: Pick<TaskPlugin<unknown, F>, 'collate'>;
+  readonly head: TaskHead;
+  readonly context: TaskContext;
+  /** Training features from {@link TaskPlugin.featurize}. */
+  readonly features: readonly F[];
+  readonly options: TrainingOptions;
+  /** Head parameters to start from (e.g. from another run's checkpoint); drawn from the seed when absent. */
+  readonly initialHead?: HeadParameters;
+  /** Source-language dev evaluation, run at each checkpoint; its metrics go into the checkpoint's metadata. */
+  readonly sourceDev?: SourceDevEvaluator<F>;
+  /** Batch size of evaluation (default: twice the training batch size). */
+  readonly evalBatchSize?: number;
+  /** A tokenizer folder whose files are copied into each checkpoint, making it a complete HF model folder. */
+  readonly tokenizerFolder?: string;
+  /** Where progress lines go (default: stderr). */
+  readonly log?: (line: string) => void;
+  /** Called after each optimizer step (tests use it to simulate a crash). */
+  readonly onStep?: (step: number) => void | Promise<void>;
+}
+
+/** What a run produced. */
+export interface TrainingResult {
+  readonly runDir: string;
+  /** Every complete checkpoint of the run folder, in step order; the last is the final model. */
+  readonly checkpoints: CheckpointInfo[];
+  readonly totalSteps: number;
+  /** Step the run resumed from, when it did. */
+  readonly resumedFrom?: number;
+  /** Final head parameters. */
+  readonly head: HeadParameters;
+}
