@@ -5,7 +5,6 @@ import {
   DTYPE_SIZES,
   InputError,
   XltError,
-  decodeFloat64,
   elementCount,
   encodeFloats,
   isFloatDtype,
@@ -19,6 +18,8 @@ import {
   type TensorToWrite,
   type WeightedCheckpoint,
 } from '@xlt/core';
+import { accumulateStored, firstNonFiniteStored } from './accumulate.js';
+import { ReadAhead, type TensorRead } from './read-ahead.js';
 
 /** One input of an average: a checkpoint path (file or HF folder) and its weight. */
 export interface WeightedPath {
@@ -32,7 +33,10 @@ export interface AverageOptions {
   readonly dtype?: FloatDtype;
   /** Fail (naming the tensor, element and file) when an input holds NaN or an infinity. */
   readonly rejectNaN?: boolean;
-  /** Elements per streamed chunk (memory is about 32 bytes per element, whatever the number of inputs). */
+  /**
+   * Elements per streamed chunk (default 1 Mi). Memory is about `8 + 3 x input element size` bytes per element
+   * (a float64 accumulator and a read-ahead arena of three chunks), whatever the number of inputs.
+   */
   readonly chunkElements?: number;
   /** Largest shard of a folder output; default: the largest shard of the first input (unsharded input: no limit). */
   readonly maxShardBytes?: number;
@@ -70,7 +74,10 @@ export const COPIED_MODEL_FILES: readonly string[] = [
   'spiece.model',
 ];
 
-const DEFAULT_CHUNK = 1 << 18;
+/** 1 Mi elements: 4 MiB reads of F32, large enough that per-read costs vanish, small enough for 2 cores' caches. */
+const DEFAULT_CHUNK = 1 << 20;
+/** Reads running while the current chunk is accumulated; the arena holds this many plus the one being used. */
+const READS_IN_FLIGHT = 2;
 
 function normalisePlan(plan: readonly (WeightedCheckpoint | WeightedPath)[]): WeightedPath[] {
   if (plan.length === 0) throw new XltError('Nothing to average: the plan is empty');
@@ -140,56 +147,69 @@ function checkCompatible(inputs: readonly SafetensorsCheckpoint[]): void {
   }
 }
 
-/** `acc += w * values` over the first `count` elements; a plain function so that V8 optimises the loop. */
-function accumulate(acc: Float64Array, values: Float64Array, w: number, count: number): void {
-  for (let i = 0; i < count; i++) acc[i]! += w * values[i]!;
+/** Scratch memory of one averaging run, shared by all tensors: the float64 accumulator and the read-ahead arena. */
+interface AverageBuffers {
+  readonly acc: Float64Array;
+  readonly reader: ReadAhead;
 }
 
-/** Index of the first NaN or infinity among the first `count` values, or -1. */
-function firstNonFinite(values: Float64Array, count: number): number {
-  for (let i = 0; i < count; i++) if (!Number.isFinite(values[i]!)) return i;
-  return -1;
+/** The positioned reads of one float tensor in the order {@link averageTensor} consumes them: chunk by chunk, input by input. */
+function* tensorReads(name: string, inputs: readonly SafetensorsCheckpoint[], n: number, chunk: number, inSize: number): Generator<TensorRead> {
+  for (let first = 0; first < n; first += chunk) {
+    const length = Math.min(chunk, n - first) * inSize;
+    for (const checkpoint of inputs) yield { checkpoint, name, offset: first * inSize, length };
+  }
 }
 
-/** Streams the weighted mean of one float tensor in chunks, accumulating in float64. */
+/**
+ * Streams the weighted mean of one float tensor in chunks, accumulating in float64 straight from the stored
+ * bytes while the next reads run, and encoding each chunk in place (the output element is never wider than the
+ * float64 it replaces), so a chunk costs no memory beyond the accumulator.
+ */
 async function* averageTensor(
   name: string,
   inputs: readonly SafetensorsCheckpoint[],
   weights: readonly number[],
   outDtype: FloatDtype,
   options: AverageOptions,
-  buffers: { acc: Float64Array; values: Float64Array; read: Uint8Array; out: Uint8Array },
+  buffers: AverageBuffers,
 ): AsyncGenerator<Uint8Array> {
   const info = inputs[0]!.tensors.get(name)!;
   const inDtype = info.dtype as FloatDtype;
   const inSize = DTYPE_SIZES[inDtype];
   const outSize = DTYPE_SIZES[outDtype];
   const n = elementCount(info.shape);
-  const chunk = buffers.acc.length;
-  for (let first = 0; first < n; first += chunk) {
-    const count = Math.min(chunk, n - first);
-    const acc = buffers.acc.subarray(0, count).fill(0);
-    const read = buffers.read.subarray(0, count * inSize);
-    for (let j = 0; j < inputs.length; j++) {
-      await inputs[j]!.readInto(name, read, first * inSize);
-      const values = decodeFloat64(read, inDtype, buffers.values);
-      if (options.rejectNaN) {
-        const bad = firstNonFinite(values, count);
-        if (bad >= 0) {
-          const t = inputs[j]!.tensors.get(name)!;
-          throw new InputError([
-            {
-              file: t.file,
-              path: `${JSON.stringify(name)}[${first + bad}] (byte ${t.start + (first + bad) * inSize})`,
-              expected: 'a finite value (rejectNaN is on)',
-              found: String(values[bad]),
-            },
-          ]);
+  const { acc, reader } = buffers;
+  const chunk = acc.length;
+  reader.start(tensorReads(name, inputs, n, chunk, inSize));
+  try {
+    for (let first = 0; first < n; first += chunk) {
+      const count = Math.min(chunk, n - first);
+      for (let j = 0; j < inputs.length; j++) {
+        const bytes = (await reader.next())!;
+        if (options.rejectNaN) {
+          const bad = firstNonFiniteStored(bytes, inDtype, count);
+          if (bad) {
+            const t = inputs[j]!.tensors.get(name)!;
+            throw new InputError([
+              {
+                file: t.file,
+                path: `${JSON.stringify(name)}[${first + bad.index}] (byte ${t.start + (first + bad.index) * inSize})`,
+                expected: 'a finite value (rejectNaN is on)',
+                found: String(bad.value),
+              },
+            ]);
+          }
         }
+        accumulateStored(acc, bytes, inDtype, weights[j]!, count, j === 0);
       }
-      accumulate(acc, values, weights[j]!, count);
+      const out = new Uint8Array(acc.buffer, acc.byteOffset, count * outSize);
+      yield outDtype === 'F64' ? out : encodeFloats(acc, outDtype, count, out);
     }
-    yield encodeFloats(acc, outDtype, count, buffers.out.subarray(0, count * outSize));
+  } finally {
+    // Normal end: nothing is pending. Early end (an error here or in the writer): let running reads finish
+    // before the caller closes the files.
+    await reader.drain();
   }
 }
 
@@ -227,9 +247,21 @@ async function* copyIfEqual(name: string, inputs: readonly SafetensorsCheckpoint
 /** The tensors of the output, in the reference's order, each with its streaming data source. */
 function outputTensors(inputs: readonly SafetensorsCheckpoint[], weights: readonly number[], options: AverageOptions): TensorToWrite[] {
   const chunk = options.chunkElements ?? DEFAULT_CHUNK;
-  // One set of buffers for the whole run: memory does not grow with the number of inputs or tensor size.
-  const buffers = { acc: new Float64Array(chunk), values: new Float64Array(chunk), read: new Uint8Array(chunk * 8), out: new Uint8Array(chunk * 8) };
   const ref = inputs[0]!;
+  // One set of buffers for the whole run, sized by the largest float tensor (small models stay small): memory
+  // does not grow with the number of inputs or the size of the tensors.
+  let largest = 0;
+  let widest = 0;
+  for (const t of ref.tensors.values()) {
+    if (!isFloatDtype(t.dtype)) continue;
+    largest = Math.max(largest, elementCount(t.shape));
+    widest = Math.max(widest, DTYPE_SIZES[t.dtype]);
+  }
+  const accElements = Math.max(1, Math.min(chunk, largest));
+  const buffers: AverageBuffers = {
+    acc: new Float64Array(accElements),
+    reader: new ReadAhead((READS_IN_FLIGHT + 1) * accElements * Math.max(widest, 1) + 8 * (READS_IN_FLIGHT + 1), READS_IN_FLIGHT),
+  };
   const firstOfGroup = new Map<string, string>();
   const out: TensorToWrite[] = [];
   const ordered = [...ref.tensors.values()].sort((a, b) => ref.files.findIndex((f) => f.path === a.file) - ref.files.findIndex((f) => f.path === b.file) || a.start - b.start);
@@ -267,10 +299,11 @@ async function openAll(paths: readonly string[]): Promise<SafetensorsCheckpoint[
 }
 
 /**
- * Averages checkpoints by streaming: for every tensor, chunk by chunk, each input is read with a positioned read,
- * accumulated as `sum(weight * value)` in float64 and written in the output dtype (rounded to nearest even).
- * Extra memory is a fixed set of chunk buffers (about 32 bytes x `chunkElements`, 8 MiB by default), whatever the number of inputs
- * and the size of the tensors. Weights are normalised to sum to 1.
+ * Averages checkpoints by streaming: for every tensor, chunk by chunk, each input is read with a positioned read
+ * (the next reads run while the current chunk is accumulated), accumulated as `sum(weight * value)` in float64
+ * and written in the output dtype (rounded once, to nearest even). Extra memory is a fixed set of chunk buffers
+ * (about `8 + 3 x element size` bytes x `chunkElements`: 20 MiB for F32 by default), whatever the number of
+ * inputs and the size of the tensors. Weights are normalised to sum to 1.
  *
  * Float tensors (F16, BF16, F32, F64) are averaged; other dtypes are copied when equal in every input, else an
  * error. Names that share one byte range (tied weights) are averaged once and written tied, as in the input.

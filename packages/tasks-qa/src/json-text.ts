@@ -38,6 +38,33 @@ export interface JsonSyntaxProblem {
 
 /** Scans `text` as JSON (RFC 8259) and returns the first syntax problem, or `undefined` when the text is valid. */
 export function findJsonSyntaxError(text: string): JsonSyntaxProblem | undefined {
+  return scanJson(text);
+}
+
+/**
+ * Line and column (1-based) of the value at each JSON path (`data[0].paragraphs[2].context`) in `text`, for error
+ * messages. Paths that do not exist are left out; a leading byte-order mark counts as one column.
+ */
+export function locateJsonPaths(text: string, paths: readonly (readonly PropertyKey[])[]): Map<string, { line: number; column: number }> {
+  const wanted = new Set(paths.map(pathKey));
+  const found = new Map<string, { line: number; column: number }>();
+  const skip = text.startsWith('\uFEFF') ? 1 : 0;
+  const body = skip ? text.slice(skip) : text;
+  if (wanted.size === 0) return found;
+  scanJson(body, (path, position) => {
+    const key = pathKey(path);
+    if (wanted.has(key) && !found.has(key)) found.set(key, lineColumnAt(text, position + skip));
+  });
+  return found;
+}
+
+/** A canonical key of a JSON path, for lookups. */
+export function pathKey(path: readonly PropertyKey[]): string {
+  return path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${JSON.stringify(String(k))}`)).join('');
+}
+
+function scanJson(text: string, onValue?: (path: readonly PropertyKey[], position: number) => void): JsonSyntaxProblem | undefined {
+  const path: PropertyKey[] = [];
   let i = 0;
   const describe = (at: number) => (at >= text.length ? 'the end of the text' : JSON.stringify(text.slice(at, at + 12)));
   class Stop extends Error {
@@ -56,13 +83,14 @@ export function findJsonSyntaxError(text: string): JsonSyntaxProblem | undefined
     else fail('a JSON value');
   };
   const string = () => {
+    const start = i;
     i++; // opening quote
     for (;;) {
       if (i >= text.length) fail('a closing \'"\'');
       const c = text.charCodeAt(i);
       if (c === 0x22) {
         i++;
-        return;
+        return text.slice(start, i);
       }
       if (c < 0x20) fail('no raw control character inside a string (escape it)');
       if (c === 0x5c) {
@@ -88,6 +116,7 @@ export function findJsonSyntaxError(text: string): JsonSyntaxProblem | undefined
   };
   const value = (): void => {
     ws();
+    onValue?.(path, i);
     const c = text[i];
     if (c === '{') {
       i++;
@@ -99,11 +128,13 @@ export function findJsonSyntaxError(text: string): JsonSyntaxProblem | undefined
       for (;;) {
         ws();
         if (text[i] !== '"') fail('a property name in double quotes');
-        string();
+        const raw = string()!;
         ws();
         if (text[i] !== ':') fail("':' after the property name");
         i++;
+        path.push(onValue ? (JSON.parse(raw) as string) : '');
         value();
+        path.pop();
         ws();
         if (text[i] === ',') {
           i++;
@@ -122,8 +153,10 @@ export function findJsonSyntaxError(text: string): JsonSyntaxProblem | undefined
         i++;
         return;
       }
-      for (;;) {
+      for (let index = 0; ; index++) {
+        path.push(index);
         value();
+        path.pop();
         ws();
         if (text[i] === ',') {
           i++;

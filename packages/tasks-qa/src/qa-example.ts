@@ -23,6 +23,8 @@ export interface QaExample {
   /** Title of the article; absent in TyDiQA-GoldP. */
   readonly title?: string;
   readonly benchmark: QaBenchmark;
+  /** 0-based index of the paragraph in its file (counted across articles), when read from a file. */
+  readonly paragraph?: number;
   /** Language of the context, when the caller gave it or the file name tells it (MLQA `dev-context-de-...`). */
   readonly language?: string;
 }

@@ -1,12 +1,18 @@
 import { basename } from 'node:path';
-import { describeFound, formatPath, InputError, parseLocated, readText, type DatasetFormat, type InputIssue } from '@xlt/core';
-import { parseJsonText } from './json-text.js';
+import { describeFound, formatPath, InputError, readText, type DatasetFormat, type InputIssue } from '@xlt/core';
+import { locateJsonPaths, parseJsonText, pathKey } from './json-text.js';
 import type { QaAnswer, QaBenchmark, QaExample } from './qa-example.js';
 
 /** Options of {@link parseSquadJson}. */
 export interface SquadReadOptions {
   /** Language of the contexts; defaults to the context language in an MLQA file name, else unknown. */
   readonly language?: string;
+  /**
+   * Accept answers whose text is empty. Off by default: an empty gold answer makes EM and F1 meaningless (every
+   * prediction scores F1 0) and gives training no span, so such files (e.g. copies with the answers blanked out) are
+   * rejected unless asked for.
+   */
+  readonly allowEmptyAnswers?: boolean;
 }
 
 /** At most this many problems are listed; the summary says how many there were in all. */
@@ -62,6 +68,7 @@ export function parseSquadJson(text: string, file: string, options: SquadReadOpt
   const language = options.language ?? (benchmark === 'mlqa' ? nameMatch?.[1] : undefined);
 
   const seen = new Map<string, string>();
+  let paragraphIndex = -1;
   const data = root['data'];
   if (!Array.isArray(data)) issue(['data'], 'an array of articles', missing(data));
   else {
@@ -74,6 +81,7 @@ export function parseSquadJson(text: string, file: string, options: SquadReadOpt
       if (!Array.isArray(paragraphs)) return issue([...ap, 'paragraphs'], 'an array of paragraphs', missing(paragraphs));
       paragraphs.forEach((paragraph, p) => {
         const pp: PropertyKey[] = [...ap, 'paragraphs', p];
+        const paragraphNumber = ++paragraphIndex;
         if (!isRecord(paragraph)) return issue(pp, 'a paragraph object', describeFound(paragraph));
         const context = paragraph['context'];
         const contextOk = typeof context === 'string';
@@ -124,6 +132,10 @@ export function parseSquadJson(text: string, file: string, options: SquadReadOpt
               return issue([...np, 'answer_start'], 'a non-negative integer', missing(start));
             }
             if (typeof answerText !== 'string' || !contextOk) return;
+            if (answerText === '' && !options.allowEmptyAnswers) {
+              ok = false;
+              return issue([...np, 'text'], 'a non-empty answer text (set the qa option allowEmptyAnswers to read blanked answers anyway)', '""');
+            }
             const ctx = context as string;
             if (start + answerText.length > ctx.length) {
               ok = false;
@@ -148,6 +160,7 @@ export function parseSquadJson(text: string, file: string, options: SquadReadOpt
             answers: parsed,
             ...(typeof title === 'string' ? { title } : {}),
             benchmark,
+            paragraph: paragraphNumber,
             ...(language !== undefined ? { language } : {}),
           });
         });
@@ -165,11 +178,8 @@ function summary(file: string, total: number): string {
 
 /** Adds line numbers to path-located issues; only on the error path, as locating re-parses the text. */
 function locateIssues(text: string, file: string, issues: readonly { path: PropertyKey[]; expected: string; found: string }[]): InputIssue[] {
-  let locate: ((path: readonly PropertyKey[]) => { line?: number; column?: number }) | undefined;
-  try {
-    locate = parseLocated(text.replace(/^\uFEFF/, ''), file).locate;
-  } catch {
-    locate = undefined; // e.g. duplicate keys, which JSON.parse accepts: the JSON path alone still locates the issue
-  }
-  return issues.map((i) => ({ file, ...(locate ? locate(i.path) : {}), path: formatPath(i.path), expected: i.expected, found: i.found }));
+  // A missing field has no position of its own: its parent object's is used instead.
+  const positions = locateJsonPaths(text, issues.flatMap((i) => [i.path, i.path.slice(0, -1)]));
+  const at = (path: PropertyKey[]) => positions.get(pathKey(path)) ?? positions.get(pathKey(path.slice(0, -1)));
+  return issues.map((i) => ({ file, ...at(i.path), path: formatPath(i.path), expected: i.expected, found: i.found }));
 }

@@ -32,7 +32,7 @@ describe('xlt run on real data (POS: UD EWT -> PUD, tiny-multilingual-bert)', ()
   it('runs 2 learning rates x 2 seeds and evaluates every strategy on every language', async () => {
     const { dir, cleanup } = await tempDir('xlt-experiment-data-');
     try {
-      const languages = ['de', 'fr', 'ru', 'zh'];
+      const languages = ['de', 'ru', 'zh'];
       const config = {
         name: 'pos-ewt-pud-data-test',
         task: 'pos',
@@ -40,7 +40,7 @@ describe('xlt run on real data (POS: UD EWT -> PUD, tiny-multilingual-bert)', ()
         source: { language: 'en', train: sharedPath('data', 'pos', 'en_ewt-ud-train.part1.conllu.gz'), dev: sharedPath('data', 'pos', 'en_ewt-ud-dev.conllu.gz') },
         targets: Object.fromEntries(languages.map((l) => [l, { test: sharedPath('data', 'pos', `${l}_pud-ud-test.conllu.gz`) }])),
         grid: { learningRate: [1e-4, 3e-4], batchSize: [16], epochs: [1], warmup: [0.1], seeds: [1, 2] },
-        training: { maxLength: 96, maxTrainExamples: 300, maxEvalExamples: 100, evalBatchSize: 64 },
+        training: { maxLength: 96, maxTrainExamples: 200, maxEvalExamples: 50, evalBatchSize: 64 },
         checkpoints: { perEpoch: 3 },
         output: 'out',
       };

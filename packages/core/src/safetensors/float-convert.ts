@@ -30,6 +30,29 @@ function halfTable(): Float32Array {
   return table;
 }
 
+let bf16Table: Float32Array | undefined;
+
+/**
+ * Every F16 bit pattern as a float32 (index = the 16 bits), built once: streaming code decodes a chunk with one
+ * lookup per element. Shared by all callers: read it, never write it.
+ */
+export function float16Table(): Float32Array {
+  return halfTable();
+}
+
+/**
+ * Every BF16 bit pattern as a float32 (index = the 16 bits, NaN payloads kept), built once (256 KiB): one
+ * lookup per element instead of a bit shift through a scratch view. Shared by all callers: read it, never write it.
+ */
+export function bfloat16Table(): Float32Array {
+  if (bf16Table) return bf16Table;
+  const table = new Float32Array(65536);
+  const bits = new Uint32Array(table.buffer);
+  for (let h = 0; h < 65536; h++) bits[h] = h << 16;
+  bf16Table = table;
+  return table;
+}
+
 /** One F16 bit pattern as a number. */
 export function f16BitsToNumber(bits: number): number {
   return halfTable()[bits & 0xffff]!;

@@ -1,0 +1,19 @@
+/**
+ * `@xlt/backend-native`: the native CPU training backend (`native`), a C++ N-API addon over OpenBLAS with a
+ * hand-written BERT/XLM-R encoder and fused AdamW. Optional: when the addon is not built, {@link NativeBackend.probe}
+ * says why and the trainer falls back to TF.js.
+ * @packageDocumentation
+ */
+import { ContainerModule } from 'inversify';
+import { TrainingBackend } from '@xlt/core';
+import { NativeBackend } from './native-backend.js';
+
+export { NativeBackend, nativeShape, nativeThreads } from './native-backend.js';
+export { NativeEncoderRuntime } from './native-encoder-runtime.js';
+export { arenaLayout, type ArenaLayout, type ArenaSlot } from './layout.js';
+export { loadAddon, addonPath, type AddonLoad, type NativeAddon, type NativeEncoderHandle, type NativeShape, type NativeAdamW } from './addon.js';
+
+/** The container module of this package: binds {@link NativeBackend} to the core `TrainingBackend` extension point. */
+export const nativeModule = new ContainerModule(({ bind }) => {
+  bind(TrainingBackend).toConstantValue(new NativeBackend());
+});

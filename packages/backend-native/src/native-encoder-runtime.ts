@@ -1,0 +1,127 @@
+import { XltError, type AdamWStep, type EncodedBatch, type EncoderConfig, type EncoderRuntime, type NamedTensors } from '@xlt/core';
+import type { NativeEncoderHandle } from './addon.js';
+import type { ArenaLayout } from './layout.js';
+
+function views(buffer: ArrayBuffer, layout: ArenaLayout): NamedTensors {
+  const out: NamedTensors = new Map();
+  for (const [name, slot] of layout.slots) out.set(name, { shape: slot.shape, data: new Float32Array(buffer, slot.offset * 4, slot.size) });
+  return out;
+}
+
+function copyInto(target: NamedTensors, source: NamedTensors, what: string): void {
+  for (const [name, t] of target) {
+    const s = source.get(name);
+    if (!s) throw new XltError(`native backend: ${what} lacks '${name}'`);
+    if (s.data.length !== t.data.length || s.shape.join(',') !== t.shape.join(',')) {
+      throw new XltError(`native backend: ${what} '${name}' has shape [${s.shape.join(', ')}], expected [${t.shape.join(', ')}]`);
+    }
+    t.data.set(s.data);
+  }
+}
+
+/**
+ * {@link EncoderRuntime} over the native addon. Parameters, gradients and moments are Float32Array views into
+ * C++ arenas (no JS or wasm heap), so the views stay valid for the runtime's life and see every update in place.
+ */
+export class NativeEncoderRuntime implements EncoderRuntime {
+  readonly #native: NativeEncoderHandle;
+  readonly #layout: ArenaLayout;
+  #params: NamedTensors;
+  #grads: NamedTensors | undefined;
+  #moments: { m: NamedTensors; v: NamedTensors } | undefined;
+  #segments: { key: ReadonlySet<string>; data: Float64Array } | undefined;
+  #disposed = false;
+
+  constructor(
+    readonly config: EncoderConfig,
+    native: NativeEncoderHandle,
+    layout: ArenaLayout,
+  ) {
+    this.#native = native;
+    this.#layout = layout;
+    this.#params = views(native.parameters(), layout);
+  }
+
+  #live(): NativeEncoderHandle {
+    if (this.#disposed) throw new XltError('native backend: encoder used after dispose()');
+    return this.#native;
+  }
+
+  async forward(batch: EncodedBatch, options: { readonly training: boolean; readonly dropoutSeed?: number }): Promise<Float32Array> {
+    const seed = options.dropoutSeed ?? 0;
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new XltError(`native backend: dropoutSeed must be a non-negative integer, found ${seed}`);
+    try {
+      return this.#live().forward(batch.inputIds, batch.tokenTypeIds, batch.attentionMask, batch.positionIds, batch.batchSize, batch.sequenceLength, options.training, seed);
+    } catch (e) {
+      throw e instanceof XltError ? e : new XltError(`native backend: forward failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  async backward(dHidden: Float32Array): Promise<void> {
+    try {
+      this.#live().backward(dHidden);
+    } catch (e) {
+      throw e instanceof XltError ? e : new XltError(`native backend: backward failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  parameters(): NamedTensors {
+    this.#live();
+    return this.#params;
+  }
+
+  gradients(): NamedTensors {
+    this.#grads ??= views(this.#live().gradients(), this.#layout);
+    return this.#grads;
+  }
+
+  zeroGradients(): void {
+    this.#live().zeroGradients();
+  }
+
+  scaleGradients(factor: number): void {
+    this.#live().scaleGradients(factor);
+  }
+
+  gradientSquaredNorm(): number {
+    return this.#live().gradientSquaredNorm();
+  }
+
+  adamw(step: AdamWStep): void {
+    if (this.#segments?.key !== step.noDecay) {
+      const data = new Float64Array(this.#layout.slots.size * 3);
+      let i = 0;
+      for (const [name, slot] of this.#layout.slots) {
+        data[i++] = slot.offset;
+        data[i++] = slot.size;
+        data[i++] = step.noDecay.has(name) ? 0 : 1;
+      }
+      this.#segments = { key: step.noDecay, data };
+    }
+    this.#live().adamw({ lr: step.learningRate, b1: step.beta1, b2: step.beta2, eps: step.epsilon, wd: step.weightDecay, step: step.step }, this.#segments.data);
+  }
+
+  optimizerState(): { readonly m: NamedTensors; readonly v: NamedTensors } {
+    if (!this.#moments) {
+      const [m, v] = this.#live().moments();
+      this.#moments = { m: views(m, this.#layout), v: views(v, this.#layout) };
+    }
+    return this.#moments;
+  }
+
+  load(parameters: NamedTensors, moments?: { readonly m: NamedTensors; readonly v: NamedTensors }): void {
+    copyInto(this.#params, parameters, 'parameters');
+    if (moments) {
+      const state = this.optimizerState();
+      copyInto(state.m, moments.m, 'AdamW first moments');
+      copyInto(state.v, moments.v, 'AdamW second moments');
+    }
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#native.dispose();
+  }
+}
+

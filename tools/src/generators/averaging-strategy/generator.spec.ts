@@ -1,0 +1,49 @@
+import { readJson, type Tree } from '@nx/devkit';
+import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { averagingStrategyGenerator } from './generator.js';
+
+describe('averaging-strategy generator', () => {
+  let tree: Tree;
+  beforeEach(() => {
+    tree = createTreeWithEmptyWorkspace();
+    tree.write('packages/core/package.json', JSON.stringify({ name: '@xlt/core', version: '0.2.0' }));
+    tree.write('packages/averaging/package.json', JSON.stringify({ name: '@xlt/averaging', version: '0.2.0' }));
+  });
+
+  it('scaffolds a strategy class with zod options, its module, README and a conformance spec', async () => {
+    await averagingStrategyGenerator(tree, { name: 'averaging-tail' });
+    const root = 'packages/averaging-tail';
+    for (const file of ['README.md', 'package.json', 'tsconfig.json', 'tsconfig.lib.json', 'vitest.config.ts', 'src/index.ts', 'src/tail-strategy.ts', 'src/tail-strategy.spec.ts']) {
+      expect(tree.exists(`${root}/${file}`), file).toBe(true);
+      expect(tree.read(`${root}/${file}`, 'utf-8'), file).not.toMatch(/<%|%>|__id__/);
+    }
+    const strategy = tree.read(`${root}/src/tail-strategy.ts`, 'utf-8')!;
+    expect(strategy).toContain('export class TailStrategy implements AveragingStrategy<TailOptions>');
+    expect(strategy).toContain("readonly id = 'tail'");
+    expect(strategy).toContain('z.strictObject(');
+    expect(tree.read(`${root}/src/index.ts`, 'utf-8')).toContain('export const tailModule = new ContainerModule');
+    const spec = tree.read(`${root}/src/tail-strategy.spec.ts`, 'utf-8')!;
+    expect(spec).toContain("import { runStrategyConformance } from '@xlt/averaging/testing'");
+    expect(spec).toContain('runStrategyConformance(strategy,');
+  });
+
+  it('writes package.json with core as peer and the averaging test suite as a dev dependency', async () => {
+    await averagingStrategyGenerator(tree, { name: 'averaging-tail', strategyId: 'tail-mean' });
+    const pkg = readJson(tree, 'packages/averaging-tail/package.json');
+    expect(pkg).toMatchObject({
+      name: '@xlt/averaging-tail',
+      version: '0.2.0',
+      peerDependencies: { '@xlt/core': '0.2.0' },
+      devDependencies: { '@xlt/core': '0.2.0', '@xlt/averaging': '0.2.0' },
+      xlt: { module: 'tailMeanModule' },
+    });
+    expect(pkg.peerDependencies['@xlt/averaging']).toBeUndefined();
+    expect(tree.exists('packages/averaging-tail/src/tail-mean-strategy.ts')).toBe(true);
+  });
+
+  it('refuses bad names and an existing package', async () => {
+    await expect(averagingStrategyGenerator(tree, { name: '9lives' })).rejects.toThrow(/Invalid package name/);
+    await expect(averagingStrategyGenerator(tree, { name: 'averaging' })).rejects.toThrow(/already exists/);
+  });
+});

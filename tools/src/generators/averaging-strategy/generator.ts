@@ -1,0 +1,30 @@
+import { generateFiles, joinPathFragments, offsetFromRoot, type Tree } from '@nx/devkit';
+import { pluginNames } from '../plugin-names.js';
+import { templateFolder } from '../template-folder.js';
+import { dependencyVersion, workspaceVersion } from '../workspace-versions.js';
+import type { AveragingStrategySchema } from './schema.js';
+
+/**
+ * `nx g @xlt/tools:averaging-strategy <name>`: scaffolds `packages/<name>` as a publishable averaging strategy: a
+ * class implementing `AveragingStrategy` with zod options (a uniform average of each run's last K checkpoints, to be
+ * replaced by the new method), its `ContainerModule`, a README and a spec that runs `runStrategyConformance` from
+ * `@xlt/averaging/testing`. The result builds and passes its tests as generated.
+ */
+export async function averagingStrategyGenerator(tree: Tree, schema: AveragingStrategySchema): Promise<void> {
+  const names = pluginNames(schema.name, 'averaging-', schema.strategyId);
+  const root = joinPathFragments(schema.directory ?? 'packages', names.folder);
+  if (tree.exists(root) && tree.children(root).length > 0) {
+    throw new Error(`Cannot generate ${names.packageName}: ${root} already exists. Choose another name or remove it.`);
+  }
+  generateFiles(tree, templateFolder('averaging-strategy', import.meta.dirname), root, {
+    ...names,
+    root,
+    offset: offsetFromRoot(root),
+    coreVersion: workspaceVersion(tree, 'core'),
+    averagingVersion: workspaceVersion(tree, 'averaging'),
+    inversifyVersion: dependencyVersion(tree, 'inversify', '8.2.3'),
+    zodVersion: dependencyVersion(tree, 'zod', '4.6.7'),
+  });
+}
+
+export default averagingStrategyGenerator;
