@@ -1,8 +1,11 @@
 /**
- * Benchmark of streaming averaging: `npx nx run averaging:bench [-- --size-mb 64 --counts 2,8,32]`.
- * For each N it writes N checkpoints of the given size (F32), then times in the same run (warm page cache):
- * reading the files once (`cat files > /dev/null`, the I/O floor) and averaging them in a child process, and
- * prints the averaging time, its ratio to the read time, and the child's peak RSS against the largest tensor.
+ * Benchmark of streaming averaging (issue #5): `npx nx run @xlt/averaging:bench [-- --size-mb 64 --n 2,8,32 --reps 3]`.
+ * For each N it writes N checkpoints of the given size (F32, distinct files), then, `--reps` times in the same
+ * warm page-cache state: reads the files once (`cat files > /dev/null`, the I/O floor), averages them in a child
+ * process, and reads them once more. Each repetition's ratio is its averaging time over the mean of the two reads
+ * around it; the medians are printed, with the child's peak RSS, its extra RSS over its own baseline, and the
+ * bound of the issue (extra RSS < 2x the largest tensor + 64 MiB). The last lines are
+ * `ratio n=<N> average/read-once=<x> ...`, one per N.
  * @packageDocumentation
  */
 import { spawnSync } from 'node:child_process';
@@ -14,25 +17,46 @@ import { averageCheckpoints } from './average-checkpoints.js';
 import { writeToyCheckpoint } from './testing/checkpoint-fixtures.js';
 
 const MiB = 1 << 20;
-const TENSOR_ELEMENTS = 4 * MiB; // 16 MiB F32 tensors, the size of a BERT-base embedding matrix's order.
+const TENSOR_ELEMENTS = 4 * MiB; // 16 MiB F32 tensors, the order of a BERT-base embedding matrix.
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+function arg(names: readonly string[], fallback: string): string {
+  for (const name of names) {
+    const i = process.argv.indexOf(`--${name}`);
+    if (i >= 0 && process.argv[i + 1]) return process.argv[i + 1]!;
+  }
+  return fallback;
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+interface ChildResult {
+  seconds: number;
+  maxRssKiB: number;
+  baseRssKiB: number;
 }
 
 async function child(): Promise<void> {
-  const out = arg('out', '');
+  const out = arg(['out'], '');
   const inputs = process.argv.slice(process.argv.indexOf('--inputs') + 1);
+  const baseRssKiB = process.memoryUsage().rss / 1024;
   const start = performance.now();
   await averageCheckpoints(inputs.map((path) => ({ path, weight: 1 })), out);
   const seconds = (performance.now() - start) / 1000;
-  process.stdout.write(JSON.stringify({ seconds, maxRssKiB: process.resourceUsage().maxRSS }));
+  const result: ChildResult = { seconds, maxRssKiB: process.resourceUsage().maxRSS, baseRssKiB };
+  process.stdout.write(JSON.stringify(result));
 }
 
 async function main(): Promise<void> {
-  const sizeMb = Number(arg('size-mb', '64'));
-  const counts = arg('counts', '2,8,32').split(',').map(Number);
+  const sizeMb = Number(arg(['size-mb'], '64'));
+  const counts = arg(['n', 'counts'], '2,8,32').split(',').map(Number);
+  const reps = Math.max(1, Number(arg(['reps'], '3')));
+  if (!(sizeMb > 0) || !counts.every((n) => Number.isInteger(n) && n > 0)) {
+    throw new Error(`usage: bench.js [--size-mb MB] [--n 2,8,32] [--reps 3]; found --size-mb ${sizeMb}, --n ${counts.join(',')}`);
+  }
   const dir = await mkdtemp(join(tmpdir(), 'xlt-avg-bench-'));
   try {
     const elements = Math.max(1, Math.floor((sizeMb * MiB) / 4));
@@ -46,8 +70,10 @@ async function main(): Promise<void> {
       await copyFile(first, files[i]!);
     }
     const script = fileURLToPath(import.meta.url);
-    process.stdout.write(`checkpoint: ${sizeMb} MiB F32 in ${tensors} tensor(s) of ${((perTensor * 4) / MiB).toFixed(1)} MiB\n`);
-    process.stdout.write('N   read-once s  average s  ratio  MB/s(in)  peak RSS MiB  (2x largest tensor + 64 MiB)\n');
+    const boundMiB = (2 * perTensor * 4 + 64 * MiB) / MiB;
+    process.stdout.write(`checkpoint: ${sizeMb} MiB F32 in ${tensors} tensor(s) of ${((perTensor * 4) / MiB).toFixed(1)} MiB; ${reps} repetition(s), medians\n`);
+    process.stdout.write('N   read-once s  average s  ratio  MB/s(in)  peak RSS MiB  extra RSS MiB  (bound: 2x largest tensor + 64 MiB)\n');
+    const summary: string[] = [];
     for (const n of counts) {
       const inputs = files.slice(0, n);
       const cat = (): number => {
@@ -56,19 +82,40 @@ async function main(): Promise<void> {
         if (r.status !== 0) throw new Error(`cat failed: ${r.stderr}`);
         return (performance.now() - t) / 1000;
       };
-      cat(); // warm the page cache so both measurements read from memory
-      const readSeconds = cat();
       const out = join(dir, `avg-${n}.safetensors`);
-      const r = spawnSync(process.execPath, [script, '--child', '--out', out, '--inputs', ...inputs], { encoding: 'utf8', maxBuffer: 1 << 20 });
-      if (r.status !== 0) throw new Error(`averaging failed: ${r.stderr}`);
-      const { seconds, maxRssKiB } = JSON.parse(r.stdout) as { seconds: number; maxRssKiB: number };
-      await rm(out, { force: true });
-      const bound = (2 * perTensor * 4 + 64 * MiB) / MiB;
+      const average = (): ChildResult => {
+        const r = spawnSync(process.execPath, [script, '--child', '--out', out, '--inputs', ...inputs], { encoding: 'utf8', maxBuffer: 1 << 20 });
+        if (r.status !== 0) throw new Error(`averaging failed: ${r.stderr}`);
+        return JSON.parse(r.stdout) as ChildResult;
+      };
+      cat(); // warm the page cache so that every measurement reads from memory
+      const reads: number[] = [];
+      const runs: ChildResult[] = [];
+      const ratios: number[] = [];
+      let before = cat();
+      for (let k = 0; k < reps; k++) {
+        const run = average();
+        await rm(out, { force: true });
+        const after = cat();
+        reads.push(before, after);
+        runs.push(run);
+        ratios.push(run.seconds / ((before + after) / 2));
+        before = after;
+      }
+      const seconds = median(runs.map((r) => r.seconds));
+      const peak = Math.max(...runs.map((r) => r.maxRssKiB)) / 1024;
+      const extra = Math.max(...runs.map((r) => r.maxRssKiB - r.baseRssKiB)) / 1024;
+      const ratio = median(ratios);
       process.stdout.write(
-        `${String(n).padEnd(3)} ${readSeconds.toFixed(3).padStart(11)}  ${seconds.toFixed(3).padStart(9)}  ${(seconds / readSeconds).toFixed(1).padStart(5)}  ` +
-          `${((n * sizeMb) / seconds).toFixed(0).padStart(8)}  ${(maxRssKiB / 1024).toFixed(0).padStart(12)}  (${bound.toFixed(0)})\n`,
+        `${String(n).padEnd(3)} ${median(reads).toFixed(3).padStart(11)}  ${seconds.toFixed(3).padStart(9)}  ${ratio.toFixed(2).padStart(5)}  ` +
+          `${((n * sizeMb) / seconds).toFixed(0).padStart(8)}  ${peak.toFixed(0).padStart(12)}  ${extra.toFixed(0).padStart(13)}  (${boundMiB.toFixed(0)})\n`,
+      );
+      summary.push(
+        `ratio n=${n} average/read-once=${ratio.toFixed(2)} (per run: ${ratios.map((r) => r.toFixed(2)).join(', ')}) ` +
+          `peak RSS ${peak.toFixed(0)} MiB, extra RSS ${extra.toFixed(0)} MiB (bound ${boundMiB.toFixed(0)} MiB)\n`,
       );
     }
+    for (const line of summary) process.stdout.write(line);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,8 @@
  * @packageDocumentation
  */
 import { ContainerModule } from 'inversify';
-import { AveragingStrategy, CliCommand } from '@xlt/core';
+import { AveragingStrategy, CheckpointMerger, CliCommand } from '@xlt/core';
+import { averageCheckpoints } from './average-checkpoints.js';
 import { averageCommand } from './average-command.js';
 import { builtinStrategies } from './strategies/index.js';
 
@@ -19,4 +20,6 @@ export { averageCommand, parseOptionFlags, runAverageCommand } from './average-c
 export const averagingModule = new ContainerModule(({ bind }) => {
   for (const strategy of builtinStrategies()) bind(AveragingStrategy).toConstantValue(strategy);
   bind(CliCommand).toConstantValue(averageCommand);
+  // the experiment runner builds averaged models through this service; the math lives here, not in core
+  bind(CheckpointMerger).toConstantValue({ merge: async (plan: Parameters<typeof averageCheckpoints>[0], out: string) => void (await averageCheckpoints(plan, out)) });
 });

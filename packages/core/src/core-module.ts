@@ -2,6 +2,7 @@ import { ContainerModule } from 'inversify';
 import { pluginsCommand } from './cli/plugins-command.js';
 import { scoreCommand } from './cli/score-command.js';
 import { CliCommand } from './plugins/command.js';
+import { experimentModule } from './experiment/index.js';
 import { modelModule } from './model/index.js';
 import { tokenizerModule } from './tokenizer/index.js';
 import { trainerModule } from './trainer/index.js';
@@ -12,6 +13,7 @@ export const coreModule = new ContainerModule(async (options) => {
   await modelModule.load(options);
   await tokenizerModule.load(options);
   await trainerModule.load(options);
+  await experimentModule.load(options);
   bind(CliCommand).toConstantValue(pluginsCommand);
   bind(CliCommand).toConstantValue(scoreCommand);
 });

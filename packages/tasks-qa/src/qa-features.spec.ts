@@ -23,6 +23,15 @@ describe('contextWindows', () => {
   });
 });
 
+describe('fakeTokenizer (test helper)', () => {
+  it('cuts the second sequence into windows overlapping by stride, like HF tokenizers', async () => {
+    const windows = await fakeTokenizer().encode('q', 'a b c d e f g', { maxLength: 7, truncation: 'only_second', stride: 1 });
+    const context = (e: (typeof windows)[number]) => e.offsets.filter((_, i) => e.sequenceIds[i] === 1).map(([s]) => 'a b c d e f g'[s]);
+    expect(windows.map(context)).toEqual([['a', 'b', 'c'], ['c', 'd', 'e'], ['e', 'f', 'g']]);
+    expect(windows[0]!.typeIds).toEqual([0, 0, 0, 1, 1, 1, 1]);
+  });
+});
+
 describe('featurizeQa', () => {
   it('builds [CLS] question [SEP] context [SEP] with BERT type ids and the answer span', async () => {
     const e = example('The tower is in Paris, France.', 'Paris');

@@ -1,11 +1,4 @@
-/** Formats seconds as `1h02m`, `3m05s` or `42s`. */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  const s = Math.round(seconds);
-  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${s}s`;
-}
+import { formatDuration } from '../util/duration.js';
 
 /**
  * Progress of the whole grid on stderr: runs done out of the total, the current run's step and an ETA from the

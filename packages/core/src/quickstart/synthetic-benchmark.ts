@@ -119,7 +119,8 @@ export class SyntheticBenchmark {
     for (const lexicon of [this.#source, ...this.#lexicons.values()]) for (const cls of Object.keys(CLASSES) as WordClass[]) for (const s of lexicon[cls]) stems.add(s);
     const endings = new Set(Object.values(CLASSES).flatMap((c) => c.endings).filter((e) => e !== '').map((e) => `##${e}`));
     const chars = [...new Set([...stems].join(''))].sort();
-    return [...specials, ...shuffled([...stems].sort(), seededRandom(this.seed)), ...[...endings].sort(), ...chars, ...chars.map((c) => `##${c}`)];
+    // A Set keeps the first of duplicates (an ending such as `##a` is also a character piece).
+    return [...new Set([...specials, ...shuffled([...stems].sort(), seededRandom(this.seed)), ...[...endings].sort(), ...chars, ...chars.map((c) => `##${c}`)])];
   }
 }
 

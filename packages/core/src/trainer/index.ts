@@ -27,6 +27,6 @@ export {
   type CheckpointContents,
 } from './checkpoint-folder.js';
 export { TRAINER_STATE_FORMAT, loadResumeState, type RunPosition, type ResumedState } from './trainer-state.js';
-export { ProgressReporter, formatDuration, type ProgressSnapshot } from './progress.js';
+export { ProgressReporter, type ProgressSnapshot } from './progress.js';
 export { DefaultTrainer } from './default-trainer.js';
 export { trainerModule } from './trainer-module.js';

@@ -1,3 +1,4 @@
+import { formatDuration } from '../util/duration.js';
 /** What a progress line reports. */
 export interface ProgressSnapshot {
   readonly step: number;
@@ -52,11 +53,3 @@ export class ProgressReporter {
   }
 }
 
-/** `1h02m`, `5m12s`, `42s`; `?` when unknown. */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${s}s`;
-}

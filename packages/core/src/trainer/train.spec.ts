@@ -12,7 +12,8 @@ import { learningRateAt } from './schedule.js';
 import { resolveTrainingOptions, type TrainingOptions } from './training-options.js';
 import { predict } from './predict.js';
 import { trainerModule } from './trainer-module.js';
-import { ProgressReporter, formatDuration } from './progress.js';
+import { ProgressReporter } from './progress.js';
+import { formatDuration } from '../util/duration.js';
 import type { TrainingJob } from './training-job.js';
 import { tinyRuntime, toyContext, toyFeatures, toyHead, toyTask, type ToyFeature } from './tiny-training.testing.js';
 

@@ -1,31 +1,15 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ContainerModule } from 'inversify';
 import { describe, expect, it } from 'vitest';
-import { loadCliEngine } from '../cli/program.js';
-import { modelModule } from '../model/model-module.js';
-import { sharedPath, tempDir } from '../testing/fixtures.js';
-import { tokenizerModule } from '../tokenizer/tokenizer-module.js';
-import { engineServices } from './engine-services.js';
-import { experimentModule } from './experiment-module.js';
-import { runExperiment } from './runner.js';
-import { CheckpointMerger, type CheckpointMerger as Merger } from './services.js';
+import { coreModule, createEngine, engineServices, runExperiment } from '@xlt/core';
+import { sharedPath, tempDir } from '@xlt/core/testing';
+import { taggingModule } from '@xlt/tasks-tagging';
+import { averagingModule } from '@xlt/averaging';
 
-/**
- * Plugin packages are loaded the way the CLI loads them, at run time by name (core never imports them). The merger
- * binding is added here only while `@xlt/averaging` does not bind `CheckpointMerger` itself.
- */
+/** The engine the CLI would build with the tagging and averaging packages installed. */
 async function engineWithPlugins() {
-  const specs = ['@xlt/tasks-tagging', '@xlt/averaging'];
-  const modules = await Promise.all(specs.map(async (s) => Object.values(await import(s)).find((v) => v instanceof ContainerModule) as ContainerModule));
-  const averaging = (await import('@xlt/averaging')) as { averageCheckpoints(plan: unknown, out: string): Promise<unknown> };
-  let engine = await loadCliEngine({ noDiscovery: true, modules: [experimentModule, modelModule, tokenizerModule, ...modules] });
-  if (!engine.container.isBound(CheckpointMerger)) {
-    const merger: Merger = { merge: async (plan, out) => void (await averaging.averageCheckpoints(plan, out)) };
-    engine = await loadCliEngine({ noDiscovery: true, modules: [experimentModule, modelModule, tokenizerModule, ...modules, new ContainerModule(({ bind }) => void bind(CheckpointMerger).toConstantValue(merger))] });
-  }
-  return engine;
+  return createEngine([coreModule, taggingModule, averagingModule]);
 }
 
 describe('xlt run on real data (POS: UD EWT -> PUD, tiny-multilingual-bert)', () => {
