@@ -1,9 +1,12 @@
-import { bfloat16Table, float16Table, type FloatDtype } from '@xlt/core';
+import { bfloat16Table, encodeFloats, float16Table, type FloatDtype } from '@xlt/core';
+import { simdKernels, type SimdKernels } from './simd-kernels.js';
 
 /*
  * The arithmetic of streaming averaging: `acc[i] (+)= w * x[i]` in float64 straight from the stored bytes, one
- * pass per input and chunk. Each loop is its own small function over one typed-array type, so V8 keeps it
- * monomorphic and optimises it to a tight machine loop; F16 and BF16 are decoded by a 65536-entry table lookup.
+ * pass per input and chunk. F32, BF16 and F64 run as WebAssembly SIMD (simd-kernels.ts) when the bytes live in
+ * its memory; these JS loops are the fallback, the F16 path (a 65536-entry table lookup) and the last < 4
+ * elements of a chunk. Each loop is its own small function over one typed-array type, so V8 keeps it
+ * monomorphic and optimises it to a tight machine loop.
  * The first input writes `w * x + 0` (not `w * x`) so that results are bit-identical to summing from +0:
  * -0 inputs give +0, as before.
  */
@@ -53,6 +56,69 @@ export function accumulateStored(acc: Float64Array, bytes: Uint8Array, dtype: Fl
       const table = dtype === 'F16' ? float16Table() : bfloat16Table();
       return first ? setTable(acc, h, table, w, n) : addTable(acc, h, table, w, n);
     }
+  }
+}
+
+/**
+ * The scratch memory of one averaging run and the loops over it: a float64 accumulator of `elements` and a byte
+ * arena for the reads, both in one fixed WebAssembly memory when SIMD is available (so the kernels address the
+ * bytes that `fs.read` wrote, with no copy), else ordinary typed arrays.
+ */
+export class ChunkAccumulator {
+  /** The accumulator; 16-byte aligned. */
+  readonly acc: Float64Array;
+  /** Where the reads go; hand its views back to {@link add}. */
+  readonly arena: Uint8Array;
+  readonly #simd: SimdKernels | null;
+
+  constructor(elements: number, arenaBytes: number, options: { simd?: boolean } = {}) {
+    const accBytes = Math.ceil((elements * 8) / 16) * 16;
+    this.#simd = options.simd === false ? null : simdKernels(accBytes + arenaBytes);
+    const buffer = this.#simd ? this.#simd.memory.buffer : new ArrayBuffer(accBytes + arenaBytes);
+    this.acc = new Float64Array(buffer, 0, elements);
+    this.arena = new Uint8Array(buffer, accBytes, arenaBytes);
+  }
+
+  /** True when the SIMD kernels run (false: WebAssembly SIMD unavailable or turned off). */
+  get simd(): boolean {
+    return this.#simd !== null;
+  }
+
+  /**
+   * `acc (+)= w * x` over the first `n` elements stored little-endian as `dtype` in `bytes` (8-byte aligned);
+   * with `first` the accumulator is overwritten (`w * x + 0`) instead of added to.
+   */
+  add(bytes: Uint8Array, dtype: FloatDtype, w: number, n: number, first: boolean): void {
+    let done = 0;
+    const simd = this.#simd;
+    if (simd && dtype !== 'F16' && bytes.buffer === simd.memory.buffer) {
+      done = n & ~3;
+      simd.accumulate(dtype === 'F32' ? 'f32' : dtype === 'BF16' ? 'bf16' : 'f64', first, this.acc.byteOffset, bytes.byteOffset, w, done);
+    }
+    if (done < n) {
+      const size = dtype === 'F64' ? 8 : dtype === 'F32' ? 4 : 2;
+      accumulateStored(this.acc.subarray(done), bytes.subarray(done * size), dtype, w, n - done, first);
+    }
+  }
+
+  /**
+   * Rounds the first `n` accumulated values to `dtype` (once, to nearest even) in place, over the accumulator's
+   * own bytes (an output element is never wider than the float64 it replaces), and returns those bytes. The
+   * accumulator is overwritten.
+   */
+  encode(dtype: FloatDtype, n: number): Uint8Array {
+    const acc = this.acc;
+    const size = dtype === 'F64' ? 8 : dtype === 'F32' ? 4 : 2;
+    const out = new Uint8Array(acc.buffer, acc.byteOffset, n * size);
+    if (dtype === 'F64') return out;
+    if (dtype === 'F32' && this.#simd) {
+      const done = n & ~3;
+      this.#simd.demote(acc.byteOffset, acc.byteOffset, done);
+      const f = new Float32Array(acc.buffer, acc.byteOffset, n);
+      for (let i = done; i < n; i++) f[i] = acc[i]!;
+      return out;
+    }
+    return encodeFloats(acc, dtype, n, out);
   }
 }
 

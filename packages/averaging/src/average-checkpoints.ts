@@ -18,7 +18,7 @@ import {
   type TensorToWrite,
   type WeightedCheckpoint,
 } from '@xlt/core';
-import { accumulateStored, firstNonFiniteStored } from './accumulate.js';
+import { ChunkAccumulator, firstNonFiniteStored } from './accumulate.js';
 import { ReadAhead, type TensorRead } from './read-ahead.js';
 
 /** One input of an average: a checkpoint path (file or HF folder) and its weight. */
@@ -38,6 +38,8 @@ export interface AverageOptions {
    * (a float64 accumulator and a read-ahead arena of three chunks), whatever the number of inputs.
    */
   readonly chunkElements?: number;
+  /** Use the WebAssembly SIMD loops when available (default); false forces the plain JS loops (same results). */
+  readonly simd?: boolean;
   /** Largest shard of a folder output; default: the largest shard of the first input (unsharded input: no limit). */
   readonly maxShardBytes?: number;
   /** Replace an existing output folder (files are always replaced atomically). */
@@ -75,9 +77,9 @@ export const COPIED_MODEL_FILES: readonly string[] = [
 ];
 
 /** 1 Mi elements: 4 MiB reads of F32, large enough that per-read costs vanish, small enough for 2 cores' caches. */
-const DEFAULT_CHUNK = 1 << 20;
+const DEFAULT_CHUNK = Number(process.env.XLT_CHUNK ?? 1 << 20);
 /** Reads running while the current chunk is accumulated; the arena holds this many plus the one being used. */
-const READS_IN_FLIGHT = 2;
+const READS_IN_FLIGHT = Number(process.env.XLT_INFLIGHT ?? 2);
 
 function normalisePlan(plan: readonly (WeightedCheckpoint | WeightedPath)[]): WeightedPath[] {
   if (plan.length === 0) throw new XltError('Nothing to average: the plan is empty');
@@ -149,7 +151,7 @@ function checkCompatible(inputs: readonly SafetensorsCheckpoint[]): void {
 
 /** Scratch memory of one averaging run, shared by all tensors: the float64 accumulator and the read-ahead arena. */
 interface AverageBuffers {
-  readonly acc: Float64Array;
+  readonly sum: ChunkAccumulator;
   readonly reader: ReadAhead;
 }
 
@@ -179,8 +181,8 @@ async function* averageTensor(
   const inSize = DTYPE_SIZES[inDtype];
   const outSize = DTYPE_SIZES[outDtype];
   const n = elementCount(info.shape);
-  const { acc, reader } = buffers;
-  const chunk = acc.length;
+  const { sum, reader } = buffers;
+  const chunk = sum.acc.length;
   reader.start(tensorReads(name, inputs, n, chunk, inSize));
   try {
     for (let first = 0; first < n; first += chunk) {
@@ -201,10 +203,9 @@ async function* averageTensor(
             ]);
           }
         }
-        accumulateStored(acc, bytes, inDtype, weights[j]!, count, j === 0);
+        sum.add(bytes, inDtype, weights[j]!, count, j === 0);
       }
-      const out = new Uint8Array(acc.buffer, acc.byteOffset, count * outSize);
-      yield outDtype === 'F64' ? out : encodeFloats(acc, outDtype, count, out);
+      yield sum.encode(outDtype, count);
     }
   } finally {
     // Normal end: nothing is pending. Early end (an error here or in the writer): let running reads finish
@@ -258,10 +259,8 @@ function outputTensors(inputs: readonly SafetensorsCheckpoint[], weights: readon
     widest = Math.max(widest, DTYPE_SIZES[t.dtype]);
   }
   const accElements = Math.max(1, Math.min(chunk, largest));
-  const buffers: AverageBuffers = {
-    acc: new Float64Array(accElements),
-    reader: new ReadAhead((READS_IN_FLIGHT + 1) * accElements * Math.max(widest, 1) + 8 * (READS_IN_FLIGHT + 1), READS_IN_FLIGHT),
-  };
+  const sum = new ChunkAccumulator(accElements, (READS_IN_FLIGHT + 1) * (accElements * Math.max(widest, 1) + 8), { simd: options.simd ?? true });
+  const buffers: AverageBuffers = { sum, reader: new ReadAhead(sum.arena, READS_IN_FLIGHT) };
   const firstOfGroup = new Map<string, string>();
   const out: TensorToWrite[] = [];
   const ordered = [...ref.tensors.values()].sort((a, b) => ref.files.findIndex((f) => f.path === a.file) - ref.files.findIndex((f) => f.path === b.file) || a.start - b.start);

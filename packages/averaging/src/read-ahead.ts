@@ -30,8 +30,10 @@ export class ReadAhead {
   #next: TensorRead | undefined;
   #holding = false;
 
-  constructor(arenaBytes: number, maxInFlight: number) {
-    this.#arena = new Uint8Array(arenaBytes);
+  /** `arena`: where the reads go (its start 8-byte aligned); `maxInFlight`: reads running beyond the one in use. */
+  constructor(arena: Uint8Array, maxInFlight: number) {
+    if (arena.byteOffset % 8 !== 0) throw new RangeError('ReadAhead: the arena must start 8-byte aligned');
+    this.#arena = arena;
     this.#maxInFlight = maxInFlight;
   }
 

@@ -275,6 +275,25 @@ napi_value Dispose(napi_env env, napi_callback_info info) {
   });
 }
 
+// gemm(transA, transB, M, N, K, alpha, A, B, beta, C): row-major C = alpha op(A) op(B) + beta C over Float32Arrays,
+// threaded like the encoder's GEMMs (for task heads that run next to the encoder).
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  return guard(env, info, [](Call& c) {
+    napi_env env = c.env;
+    bool ta, tb;
+    CHECK(napi_get_value_bool(env, c.args[0], &ta));
+    CHECK(napi_get_value_bool(env, c.args[1], &tb));
+    const int M = (int)num(env, c.args[2], "M"), N = (int)num(env, c.args[3], "N"), K = (int)num(env, c.args[4], "K");
+    if (M <= 0 || N <= 0 || K <= 0) throw JsError{2, "gemm: M, N and K must be positive"};
+    const float alpha = (float)num(env, c.args[5], "alpha"), beta = (float)num(env, c.args[8], "beta");
+    const float* A = typed<float>(env, c.args[6], (size_t)M * K, "A");
+    const float* B = typed<float>(env, c.args[7], (size_t)K * N, "B");
+    float* C = typed<float>(env, c.args[9], (size_t)M * N, "C");
+    xlt::gemm(ta, tb, M, N, K, alpha, A, ta ? M : K, B, tb ? K : N, beta, C, N);
+    return c.undefined();
+  });
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
     xlt::set_threads((int)num(c.env, c.args[0], "threads"));
@@ -311,6 +330,8 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "NativeEncoder", cls);
   napi_create_function(env, "setThreads", NAPI_AUTO_LENGTH, SetThreads, nullptr, &fn);
   napi_set_named_property(env, exports, "setThreads", fn);
+  napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, Gemm, nullptr, &fn);
+  napi_set_named_property(env, exports, "gemm", fn);
   napi_create_function(env, "threads", NAPI_AUTO_LENGTH, Threads, nullptr, &fn);
   napi_set_named_property(env, exports, "threads", fn);
   return exports;

@@ -54,6 +54,8 @@ export interface NativeEncoderHandle {
 export interface NativeAddon {
   NativeEncoder: new (shape: NativeShape, totalFloats: number, layout: Float64Array) => NativeEncoderHandle;
   setThreads(n: number): void;
+  /** Row-major `C = alpha op(A) op(B) + beta C` (`A` is `[M, K]` after op, `B` `[K, N]`), threaded like the encoder. */
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void;
   threads(): number;
 }
 

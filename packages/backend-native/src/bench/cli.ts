@@ -5,7 +5,7 @@
  * own), alternating xlt and torch round by round. Prints medians, ratios xlt/PyTorch and peak RSS, and ends with
  * `ratio size=<name> train=<x> eval=<y>` lines.
  *
- * Flags: `--size small,mid` (default; or `base`), `--rounds N` (2; 1 for base), `--warmup N`, `--iters N`,
+ * Flags: `--size small,mid` (default; or `base`), `--rounds N` (3 small, 2 mid, 1 base), `--warmup N`, `--iters N`,
  * `--threads N` (1, for both: 2-thread runs oversubscribe a shared 2-core box, see PERFORMANCE.md), `--python PATH` (/usr/bin/python3). `XLT_SHARED` points at the shared folder.
  */
 import { spawnSync } from 'node:child_process';
@@ -60,21 +60,24 @@ function main(): void {
   const script = join(sharedDir(), 'bench', 'torch_encoder_step.py');
   if (!existsSync(script)) throw new Error(`PyTorch reference not found at ${script}; set XLT_SHARED to the shared folder`);
   const xltChild = join(here, 'xlt-step.js');
+  // The addon waits passively between OpenMP regions; give torch the same policy, else its spinning threads
+  // collapse on a shared 2-core machine (PERFORMANCE.md, pitfall 13) and the ratio measures the neighbours.
+  const env = { ...process.env, OMP_WAIT_POLICY: process.env['OMP_WAIT_POLICY'] ?? 'PASSIVE' };
   const lines: string[] = [];
   const rows: string[][] = [['shape', 'impl', 'train step', 'fwd / bwd / adamw', 'eval fwd', 'peak RSS']];
   for (const size of sizes) {
     const shapes = BENCH_SHAPES[size];
     if (!shapes) throw new Error(`--size: expected one of ${Object.keys(BENCH_SHAPES).join(', ')}, found "${size}"`);
     const big = size === 'base';
-    const rounds = Number(flag('rounds', big ? '1' : '2'));
+    const rounds = Number(flag('rounds', big ? '1' : size === 'small' ? '3' : '2'));
     const warmup = flag('warmup', big ? '1' : '2');
-    const iters = flag('iters', big ? '3' : '6');
+    const iters = flag('iters', big ? '3' : size === 'small' ? '10' : '5');
     for (const s of shapes) {
       const xs: StepResult[] = [], ts: StepResult[] = [];
       for (let r = 0; r < rounds; r++) {
-        const runXlt = () => xs.push(run(process.execPath, [xltChild, JSON.stringify(s), warmup, iters, threads], `xlt ${s.name}`));
+        const runXlt = () => xs.push(run(process.execPath, [xltChild, JSON.stringify(s), warmup, iters, threads], `xlt ${s.name}`, env));
         const runTorch = () =>
-          ts.push(run(python, [script, ...torchFlags(s), '--threads', threads, '--warmup', warmup, '--iters', iters], `torch ${s.name}`));
+          ts.push(run(python, [script, ...torchFlags(s), '--threads', threads, '--warmup', warmup, '--iters', iters], `torch ${s.name}`, env));
         if (r % 2 === 0) { runXlt(); runTorch(); } else { runTorch(); runXlt(); }
         process.stderr.write(`${s.name} round ${r + 1}/${rounds}: xlt ${fmt(xs.at(-1)!.train_step.median_ms)} torch ${fmt(ts.at(-1)!.train_step.median_ms)}\n`);
       }
@@ -98,7 +101,7 @@ function main(): void {
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
-  console.log(`threads=${threads} for both; times are medians over rounds of per-process medians; peak RSS is each child's maximum.`);
+  console.log(`threads=${threads} and OMP_WAIT_POLICY=${env.OMP_WAIT_POLICY} for both; times are medians over rounds of per-process medians; peak RSS is each child's maximum.`);
   for (const l of lines) console.log(l);
 }
 

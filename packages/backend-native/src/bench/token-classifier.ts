@@ -1,6 +1,8 @@
+import type { NativeAddon } from '../addon.js';
+
 /**
- * The benchmark's task head in plain JS, as `torch_encoder_step.py` has it: a linear layer to `labels` logits and
- * token-level cross-entropy that ignores padded positions. Small next to the encoder (hidden x labels per token).
+ * The benchmark's task head, as `torch_encoder_step.py` has it: a linear layer to `labels` logits and token-level
+ * cross-entropy that ignores padded positions. Its GEMMs go through the addon's `gemm` (torch's head uses BLAS too).
  */
 export class BenchTokenClassifier {
   readonly weight: Float32Array;
@@ -14,6 +16,7 @@ export class BenchTokenClassifier {
     readonly hidden: number,
     readonly labels: number,
     rand: () => number,
+    private readonly addon: NativeAddon,
   ) {
     this.weight = Float32Array.from({ length: hidden * labels }, () => (rand() * 2 - 1) * 0.035);
     this.bias = new Float32Array(labels);
@@ -27,14 +30,8 @@ export class BenchTokenClassifier {
   logits(h: Float32Array): Float32Array {
     const H = this.hidden, C = this.labels, N = h.length / H;
     const out = new Float32Array(N * C);
-    for (let i = 0; i < N; i++) {
-      for (let c = 0; c < C; c++) {
-        let s = this.bias[c]!;
-        const w = c * H, x = i * H;
-        for (let j = 0; j < H; j++) s += h[x + j]! * this.weight[w + j]!;
-        out[i * C + c] = s;
-      }
-    }
+    for (let i = 0; i < N; i++) out.set(this.bias, i * C);
+    this.addon.gemm(false, true, N, C, H, 1, h, this.weight, 1, out);
     return out;
   }
 
@@ -46,9 +43,8 @@ export class BenchTokenClassifier {
     for (let i = 0; i < N; i++) if (labels[i]! >= 0) count++;
     let loss = 0;
     const dHidden = new Float32Array(h.length);
-    this.gradWeight.fill(0);
     this.gradBias.fill(0);
-    const d = new Float32Array(C);
+    const d = new Float32Array(N * C);
     for (let i = 0; i < N; i++) {
       const y = labels[i]!;
       if (y < 0) continue;
@@ -57,16 +53,14 @@ export class BenchTokenClassifier {
       let z = 0;
       for (let c = 0; c < C; c++) z += Math.exp(logits[i * C + c]! - mx);
       loss += Math.log(z) + mx - logits[i * C + y]!;
-      for (let c = 0; c < C; c++) d[c] = (Math.exp(logits[i * C + c]! - mx) / z - (c === y ? 1 : 0)) / count;
       for (let c = 0; c < C; c++) {
-        const g = d[c]!, w = c * H, x = i * H;
+        const g = (Math.exp(logits[i * C + c]! - mx) / z - (c === y ? 1 : 0)) / count;
+        d[i * C + c] = g;
         this.gradBias[c]! += g;
-        for (let j = 0; j < H; j++) {
-          this.gradWeight[w + j]! += g * h[x + j]!;
-          dHidden[x + j]! += g * this.weight[w + j]!;
-        }
       }
     }
+    this.addon.gemm(true, false, C, H, N, 1, d, h, 0, this.gradWeight);
+    this.addon.gemm(false, false, N, H, C, 1, d, this.weight, 0, dHidden);
     return { loss: loss / count, dHidden };
   }
 

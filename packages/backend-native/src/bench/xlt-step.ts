@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     }
   }
   const rand = seededRandom(1);
-  const head = new BenchTokenClassifier(s.hidden, s.labels, rand);
+  const head = new BenchTokenClassifier(s.hidden, s.labels, rand, load.addon);
   const { batch, labels } = batchOf(s, rand);
   const noDecay = new Set([...layout.slots.keys()].filter((n) => n.endsWith('.bias') || n.includes('LayerNorm.')));
   const evalT: number[] = [];
