@@ -60,23 +60,29 @@ export function accumulateStored(acc: Float64Array, bytes: Uint8Array, dtype: Fl
 }
 
 /**
- * The scratch memory of one averaging run and the loops over it: a float64 accumulator of `elements` and a byte
- * arena for the reads, both in one fixed WebAssembly memory when SIMD is available (so the kernels address the
- * bytes that `fs.read` wrote, with no copy), else ordinary typed arrays.
+ * The scratch memory of one averaging run and the loops over it: a float64 accumulator of `elements`, an input
+ * buffer the reads go to, and an output buffer the rounded chunks are gathered in, all in one fixed WebAssembly
+ * memory when SIMD is available (so the kernels address the bytes `fs.read` wrote, with no copy), else ordinary
+ * typed arrays.
  */
 export class ChunkAccumulator {
   /** The accumulator; 16-byte aligned. */
   readonly acc: Float64Array;
-  /** Where the reads go; hand its views back to {@link add}. */
-  readonly arena: Uint8Array;
+  /** Where the reads go (8-byte aligned); hand views of it back to {@link add}. */
+  readonly input: Uint8Array;
+  /** Where {@link encode} writes (16-byte aligned). */
+  readonly output: Uint8Array;
   readonly #simd: SimdKernels | null;
 
-  constructor(elements: number, arenaBytes: number, options: { simd?: boolean } = {}) {
-    const accBytes = Math.ceil((elements * 8) / 16) * 16;
-    this.#simd = options.simd === false ? null : simdKernels(accBytes + arenaBytes);
-    const buffer = this.#simd ? this.#simd.memory.buffer : new ArrayBuffer(accBytes + arenaBytes);
+  constructor(elements: number, inputBytes: number, outputBytes: number, options: { simd?: boolean } = {}) {
+    const align = (n: number): number => Math.ceil(n / 16) * 16;
+    const accBytes = align(elements * 8);
+    const total = accBytes + align(inputBytes) + outputBytes;
+    this.#simd = options.simd === false ? null : simdKernels(total);
+    const buffer = this.#simd ? this.#simd.memory.buffer : new ArrayBuffer(total);
     this.acc = new Float64Array(buffer, 0, elements);
-    this.arena = new Uint8Array(buffer, accBytes, arenaBytes);
+    this.input = new Uint8Array(buffer, accBytes, inputBytes);
+    this.output = new Uint8Array(buffer, accBytes + align(inputBytes), outputBytes);
   }
 
   /** True when the SIMD kernels run (false: WebAssembly SIMD unavailable or turned off). */
@@ -102,23 +108,24 @@ export class ChunkAccumulator {
   }
 
   /**
-   * Rounds the first `n` accumulated values to `dtype` (once, to nearest even) in place, over the accumulator's
-   * own bytes (an output element is never wider than the float64 it replaces), and returns those bytes. The
-   * accumulator is overwritten.
+   * Rounds the first `n` accumulated values to `dtype` (once, to nearest even) into {@link output} at byte `at`
+   * (a multiple of the element size) and returns those bytes.
    */
-  encode(dtype: FloatDtype, n: number): Uint8Array {
-    const acc = this.acc;
+  encode(dtype: FloatDtype, n: number, at: number): Uint8Array {
+    const { acc, output } = this;
     const size = dtype === 'F64' ? 8 : dtype === 'F32' ? 4 : 2;
-    const out = new Uint8Array(acc.buffer, acc.byteOffset, n * size);
-    if (dtype === 'F64') return out;
-    if (dtype === 'F32' && this.#simd) {
+    const out = output.subarray(at, at + n * size);
+    if (dtype === 'F64') {
+      new Float64Array(out.buffer, out.byteOffset, n).set(acc.subarray(0, n));
+    } else if (dtype === 'F32' && this.#simd) {
       const done = n & ~3;
-      this.#simd.demote(acc.byteOffset, acc.byteOffset, done);
-      const f = new Float32Array(acc.buffer, acc.byteOffset, n);
+      this.#simd.demote(acc.byteOffset, out.byteOffset, done);
+      const f = new Float32Array(out.buffer, out.byteOffset, n);
       for (let i = done; i < n; i++) f[i] = acc[i]!;
-      return out;
+    } else {
+      encodeFloats(acc, dtype, n, out);
     }
-    return encodeFloats(acc, dtype, n, out);
+    return out;
   }
 }
 

@@ -11,7 +11,11 @@ export function formatSquadPredictions(predictions: readonly string[], examples:
     throw new InputError([{ expected: `${examples.length} predictions (one per question)`, found: String(predictions.length) }]);
   }
   const out: Record<string, string> = {};
-  examples.forEach((e, i) => (out[e.id] = predictions[i]!));
+  examples.forEach((e, i) => {
+    // the file is keyed by id: a second question with the same id would silently overwrite the first prediction
+    if (Object.hasOwn(out, e.id)) throw new InputError([{ path: `questions[${i}].id`, expected: 'question ids unique across the predicted examples', found: JSON.stringify(e.id) }]);
+    out[e.id] = predictions[i]!;
+  });
   return `${JSON.stringify(out, null, 2)}\n`;
 }
 

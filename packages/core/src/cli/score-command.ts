@@ -3,6 +3,8 @@ import type { Engine } from '../engine/engine.js';
 import type { CliCommand } from '../plugins/command.js';
 import type { Metrics } from '../plugins/task.js';
 import { readText } from '../util/files.js';
+import { InputError } from '../errors.js';
+import { zodIssues } from '../config/issues.js';
 
 /** Options of {@link scoreFile}. */
 export interface ScoreOptions {
@@ -13,15 +15,41 @@ export interface ScoreOptions {
   readonly language?: string;
   /** Gold file format id, when detection is not enough. */
   readonly format?: string;
+  /** Training file whose labels define the label space, so that labels seen only in the gold count as unseen. */
+  readonly train?: string;
+  /** Task options (e.g. `metric`, `allowEmptyAnswers`, `languagePrefix`), validated by the task's schema. */
+  readonly options?: Record<string, unknown>;
 }
 
 /** Scores a predictions file against a gold file with the task's official metric. */
 export async function scoreFile(engine: Engine, options: ScoreOptions): Promise<Metrics> {
   const task = engine.tasks.get(options.task);
-  const gold = await task.read({ path: options.gold, format: options.format, language: options.language }, {});
+  const taskOptions = options.options ?? {};
+  if (task.optionsSchema) {
+    const result = task.optionsSchema.safeParse(taskOptions, { reportInput: true });
+    if (!result.success) throw new InputError(zodIssues(result.error.issues, ['--option'], () => ({})), `Invalid options for the ${task.id} task:`);
+  }
+  const gold = await task.read({ path: options.gold, format: options.format, language: options.language }, taskOptions);
+  const labelSource = options.train ? await task.read({ path: options.train, language: options.language }, taskOptions) : gold;
   const predictions = task.parsePredictions(await readText(options.pred), options.pred, gold);
-  const context = { labels: task.labelSpace(gold, {}), maxLength: 0, options: {}, language: options.language };
+  const context = { labels: task.labelSpace(labelSource, taskOptions), maxLength: 0, options: taskOptions, language: options.language };
   return task.score(gold, predictions, context);
+}
+
+/** Parses `key=value` flags; values are JSON when they parse as JSON (`true`, `3`, `"x"`), else strings. */
+export function parseKeyValues(flags: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    if (eq <= 0) throw new InputError([{ path: '--option', expected: 'key=value', found: JSON.stringify(flag) }]);
+    const raw = flag.slice(eq + 1);
+    try {
+      out[flag.slice(0, eq)] = JSON.parse(raw);
+    } catch {
+      out[flag.slice(0, eq)] = raw;
+    }
+  }
+  return out;
 }
 
 /** `xlt score --task <id> --gold FILE --pred FILE [--lang L]`: prints the metrics as JSON. */
@@ -35,8 +63,13 @@ export const scoreCommand: CliCommand = {
       .requiredOption('--pred <file>', 'predictions in the format `xlt evaluate` writes')
       .option('--lang <code>', 'language of the data (MLQA metric variants)')
       .option('--format <id>', 'gold file format, when it cannot be detected')
-      .action(async (opts: { task: string; gold: string; pred: string; lang?: string; format?: string }) => {
-        const metrics = await scoreFile(engine, { task: opts.task, gold: opts.gold, pred: opts.pred, language: opts.lang, format: opts.format });
+      .option('--train <file>', 'training data whose labels define the label space (reports labels unseen in training)')
+      .option('--option <key=value>', 'a task option (JSON value or string); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+      .action(async (opts: { task: string; gold: string; pred: string; lang?: string; format?: string; train?: string; option?: string[] }) => {
+        const metrics = await scoreFile(engine, {
+          task: opts.task, gold: opts.gold, pred: opts.pred, language: opts.lang, format: opts.format, train: opts.train,
+          options: parseKeyValues(opts.option ?? []),
+        });
         process.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);
       });
   },

@@ -37,6 +37,8 @@ export interface SafetensorsCheckpoint {
   fileOf(name: string): SafetensorsFile;
   readBytes(name: string): Promise<Uint8Array>;
   readInto(name: string, target: Uint8Array, offset?: number): Promise<void>;
+  /** `readInto`, synchronously (small page-cache reads in a streaming loop; see {@link SafetensorsFile.readIntoSync}). */
+  readIntoSync(name: string, target: Uint8Array, offset?: number): void;
   readFloat32(name: string): Promise<Float32Array>;
   readFloat64(name: string): Promise<Float64Array>;
   close(): Promise<void>;
@@ -70,6 +72,9 @@ class CheckpointView implements SafetensorsCheckpoint {
   }
   readInto(name: string, target: Uint8Array, offset = 0): Promise<void> {
     return this.fileOf(name).readInto(name, target, offset);
+  }
+  readIntoSync(name: string, target: Uint8Array, offset = 0): void {
+    this.fileOf(name).readIntoSync(name, target, offset);
   }
   async readFloat32(name: string): Promise<Float32Array> {
     return decodeFloat32(await this.readBytes(name), this.floatDtype(name));
