@@ -81,7 +81,7 @@ export const COPIED_MODEL_FILES: readonly string[] = [
  */
 const DEFAULT_CHUNK = Number(process.env.XLT_CHUNK ?? 1 << 15);
 /** Output is gathered into writes of this size: one write per chunk would cost a thread-pool round trip each. */
-const OUTPUT_BYTES = 4 << 20;
+const OUTPUT_BYTES = Number(process.env.XLT_OUT ?? 256 << 10);
 
 function normalisePlan(plan: readonly (WeightedCheckpoint | WeightedPath)[]): WeightedPath[] {
   if (plan.length === 0) throw new XltError('Nothing to average: the plan is empty');

@@ -14,8 +14,9 @@ export function loadTf(): Promise<Tf> {
   tfPromise ??= (async () => {
     const tf = (await import('@tensorflow/tfjs')) as Tf;
     registerMatMulGradient(tf);
-    const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
-    if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+    // Production mode turns off TF.js's warnings, among them the cpu backend's banner on first use (it is created
+    // lazily, so it cannot be patched here), and skips debug-only checks.
+    tf.enableProdMode();
     return tf;
   })();
   return tfPromise;

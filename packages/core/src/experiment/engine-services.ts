@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { selectBackend, type BackendChoice } from '../backends/select-backend.js';
 import type { Engine } from '../engine/engine.js';
 import { XltError } from '../errors.js';
@@ -49,6 +50,10 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
     const tokenizer = await loadTokenizer(pretrained.folder);
     return { pretrained, runtime, tokenizer };
   };
+  type Loaded = Awaited<ReturnType<typeof load>>;
+  // Models held by `retain`: loaded at their first prediction, disposed when the last holder releases them.
+  const retained = new Map<string, { holders: number; loaded?: Promise<Loaded> }>();
+  const keyOf = (model: string, backend: string) => `${backend}\u0000${resolve(model)}`;
   const runTraining = (job: TrainingJob<Feature>): Promise<TrainingResult> =>
     engine.trainers.has('default') ? (engine.trainers.get('default').train(job) as Promise<TrainingResult>) : trainRun(job);
 
@@ -96,7 +101,9 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
       }
     },
     async predict(job: PredictionJob) {
-      const { pretrained, runtime, tokenizer } = await load(job.model, job.backend);
+      const held = retained.get(keyOf(job.model, job.backend));
+      if (held) held.loaded ??= load(job.model, job.backend);
+      const { pretrained, runtime, tokenizer } = await (held?.loaded ?? load(job.model, job.backend));
       try {
         const context: TaskContext = { labels: job.labels, maxLength: job.maxLength, options: job.taskOptions, ...(job.language ? { language: job.language } : {}) };
         const features = await job.task.featurize(job.examples, tokenizer, context);
@@ -108,8 +115,23 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
         const logits = await predict(runtime, head, params, features, job.batchSize, pretrained.provider);
         return job.task.decode(logits, features, job.examples, context);
       } finally {
-        runtime.dispose();
+        if (!held) runtime.dispose();
       }
+    },
+    async retain(model: string, backend: string) {
+      const key = keyOf(model, backend);
+      const entry = retained.get(key) ?? { holders: 0 };
+      entry.holders++;
+      retained.set(key, entry);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        if (--entry.holders > 0) return;
+        retained.delete(key);
+        // A load that failed has nothing to dispose; its error was already thrown to the prediction.
+        entry.loaded?.then((l) => l.runtime.dispose(), () => {});
+      };
     },
     async merge(plan, outDir) {
       if (!engine.container.isBound(CheckpointMerger)) {

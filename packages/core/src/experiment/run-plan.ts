@@ -62,7 +62,7 @@ export function planRuns(config: ExperimentConfig, data: ExperimentData): RunSpe
         languages: variant.langs,
         evaluated: true,
         group: groupOf(point, variant.suffix),
-        hyperparameters: { ...hyperparameterRecord(point), shots: setup.shots, variant: setup.variant, ...(variant.langs.length === 1 && setup.variant === 'bi' ? { shotLanguage: variant.langs[0]! } : {}) },
+        hyperparameters: { ...hyperparameterRecord(point), shots: setup.shots, variant: setup.variant, start: setup.start, ...(variant.langs.length === 1 && setup.variant === 'bi' ? { shotLanguage: variant.langs[0]! } : {}) },
       });
     }
   }

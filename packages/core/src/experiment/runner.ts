@@ -92,7 +92,13 @@ export async function runExperiment(configFile: string, options: RunExperimentOp
         }
       } else {
         const model = await ensureModel(ctx, selected, unit.label, runInfos);
-        for (const language of languages) evaluations.push(await ensureEvaluation(ctx, selected.id, false, unit.label, language, model));
+        // One model on every target language: loaded once (at its first prediction), not once per language.
+        const release = await ctx.services.retain?.(model, config.backend);
+        try {
+          for (const language of languages) evaluations.push(await ensureEvaluation(ctx, selected.id, false, unit.label, language, model));
+        } finally {
+          release?.();
+        }
       }
       for (const e of evaluations) {
         for (const [metric, value] of orderedMetrics(e.metrics, primary)) {

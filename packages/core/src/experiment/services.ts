@@ -66,4 +66,10 @@ export interface ExperimentServices {
   merge(plan: readonly WeightedCheckpoint[], outDir: string): Promise<void>;
   /** A local HF model folder for the config's `model` (a path relative to `baseDir`, or a hub id). */
   resolveModel(model: string, baseDir: string): Promise<string>;
+  /**
+   * Optional: keeps a model folder loaded on a backend from its first prediction until the returned function is
+   * called, so that scoring one model on several data sets (a strategy model on every target language, a
+   * checkpoint on each dev set) loads it once. Without it, every {@link predict} loads the model.
+   */
+  retain?(model: string, backend: string): Promise<() => void>;
 }

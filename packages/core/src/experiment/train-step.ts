@@ -7,10 +7,17 @@ import { readMarker, writeMarker } from './layout.js';
 import type { GridProgress } from './progress.js';
 import type { RunSpec } from './run-plan.js';
 
+/**
+ * Where a run started: the pretrained model folder, or (few-shot with `start: zero-shot`) the final checkpoint of
+ * the zero-shot run it continues, relative to the output folder.
+ */
+export type RunInit = { readonly from: 'pretrained'; readonly model: string } | { readonly from: 'zero-shot'; readonly run: string; readonly checkpoint: string };
+
 /** The `done.json` of a finished run. Checkpoint paths are relative to the output folder, so it can be moved. */
 export interface RunDoneMarker {
   readonly run: string;
   readonly hyperparameters: Readonly<Record<string, unknown>>;
+  readonly init: RunInit;
   readonly checkpoints: readonly CheckpointInfo[];
 }
 
@@ -45,8 +52,10 @@ export async function finishedRun(ctx: ExperimentContext, key: string): Promise<
 
 /**
  * Makes sure a run is trained: a finished run (its `done.json` exists) is skipped, an interrupted one resumes in
- * the trainer from its newest checkpoint. Each checkpoint is then scored on source dev data (for selection and
- * greedy soup) and, when an oracle strategy runs, on each target's dev data; `done.json` is written last.
+ * the trainer from its newest checkpoint. A few-shot run that continues a zero-shot run starts from that run's
+ * final checkpoint, training the zero-shot run first when it is not finished (so `xlt train --run` works for any
+ * run). Each checkpoint of an evaluated run is then scored on source dev data (for selection and greedy soup)
+ * and, when an oracle strategy runs, on each target's dev data; `done.json` is written last.
  */
 export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?: GridProgress): Promise<CheckpointInfo[]> {
   const done = await finishedRun(ctx, run.key);
@@ -55,10 +64,14 @@ export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?:
     return done;
   }
   let model = ctx.model;
+  let init: RunInit = { from: 'pretrained', model: ctx.model };
   if (run.init !== 'pretrained') {
-    const base = await finishedRun(ctx, run.init.run);
-    if (!base?.length) throw new XltError(`Run ${run.key} starts from run ${run.init.run}, which is not finished.`);
+    const baseKey = run.init.run;
+    const baseSpec = ctx.runs.find((r) => r.key === baseKey);
+    const base = (await finishedRun(ctx, baseKey)) ?? (baseSpec ? await ensureRun(ctx, baseSpec) : undefined);
+    if (!base?.length) throw new XltError(`Run ${run.key} starts from run ${baseKey}, which is not finished.`);
     model = base[base.length - 1]!.path;
+    init = { from: 'zero-shot', run: baseKey, checkpoint: relative(ctx.layout.root, model) };
   }
   progress?.runStart(run.key);
   const trained = await ctx.services.train({
@@ -77,22 +90,28 @@ export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?:
   });
   if (trained.length === 0) throw new XltError(`The trainer saved no checkpoint for run ${run.key} (in ${ctx.layout.runDir(run.key)}).`);
 
-  const oracle = ctx.strategies.some((s) => s.strategy.oracle);
+  // Zero-shot runs that few-shot runs start from are never averaged or evaluated: their dev scores would go unused.
+  const oracle = run.evaluated && ctx.strategies.some((s) => s.strategy.oracle);
   const checkpoints: CheckpointInfo[] = [];
   for (const checkpoint of trained) {
-    let sourceDev = checkpoint.sourceDev;
-    if (!sourceDev && ctx.data.dev) sourceDev = (await scoreModel(ctx, checkpoint.path, ctx.data.dev, ctx.data.sourceLanguage)).metrics;
-    let targetDev = checkpoint.targetDev;
-    if (!targetDev && oracle) {
-      const byLanguage: Record<string, Metrics> = {};
-      for (const target of ctx.data.targets) {
-        if (target.dev && run.languages.includes(target.language)) byLanguage[target.language] = (await scoreModel(ctx, checkpoint.path, target.dev, target.language)).metrics;
+    const release = await ctx.services.retain?.(checkpoint.path, ctx.config.backend);
+    try {
+      let sourceDev = checkpoint.sourceDev;
+      if (!sourceDev && ctx.data.dev && run.evaluated) sourceDev = (await scoreModel(ctx, checkpoint.path, ctx.data.dev, ctx.data.sourceLanguage)).metrics;
+      let targetDev = checkpoint.targetDev;
+      if (!targetDev && oracle) {
+        const byLanguage: Record<string, Metrics> = {};
+        for (const target of ctx.data.targets) {
+          if (target.dev && run.languages.includes(target.language)) byLanguage[target.language] = (await scoreModel(ctx, checkpoint.path, target.dev, target.language)).metrics;
+        }
+        targetDev = byLanguage;
       }
-      targetDev = byLanguage;
+      checkpoints.push({ ...checkpoint, run: run.key, ...(sourceDev ? { sourceDev } : {}), ...(targetDev ? { targetDev } : {}) });
+    } finally {
+      release?.();
     }
-    checkpoints.push({ ...checkpoint, run: run.key, ...(sourceDev ? { sourceDev } : {}), ...(targetDev ? { targetDev } : {}) });
   }
-  const marker: RunDoneMarker = { run: run.key, hyperparameters: run.hyperparameters, checkpoints: checkpoints.map((c) => toStored(ctx.layout.root, c)) };
+  const marker: RunDoneMarker = { run: run.key, hyperparameters: run.hyperparameters, init, checkpoints: checkpoints.map((c) => toStored(ctx.layout.root, c)) };
   await writeMarker(ctx.layout.runDone(run.key), marker);
   progress?.runDone(run.key, false);
   return checkpoints;
