@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { InputError, XltError, isFloatDtype, isSafetensorsDtype, type CliCommand, type Engine, type FloatDtype, type RunInfo } from '@xlt/core';
+import { InputError, XltError, isFloatDtype, isSafetensorsDtype, type CliCommand, type Engine, type FloatDtype, type RunInfo, parseKeyValues } from '@xlt/core';
 import { averageCheckpoints, type AverageOptions } from './average-checkpoints.js';
 import { averageRuns, type AveragedModel } from './average-runs.js';
 import { runsFromInputs } from './run-folder.js';
@@ -18,23 +18,8 @@ interface AverageFlags {
   overwrite?: boolean;
 }
 
-/** Parses repeated `--option key=value` flags; values are JSON when they parse as JSON (`3`, `[1,2]`, `true`), else strings. */
-export function parseOptionFlags(flags: readonly string[]): Record<string, unknown> {
-  const options: Record<string, unknown> = {};
-  for (const flag of flags) {
-    const eq = flag.indexOf('=');
-    if (eq <= 0) throw new InputError([{ file: '--option', expected: 'key=value', found: JSON.stringify(flag) }]);
-    const raw = flag.slice(eq + 1);
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // A bare word such as `run` is a string option value.
-    }
-    options[flag.slice(0, eq)] = value;
-  }
-  return options;
-}
+/** Parses repeated `--option key=value` flags (core's {@link parseKeyValues}: JSON values, else strings). */
+export const parseOptionFlags = parseKeyValues;
 
 function outputDtype(dtype: string | undefined): FloatDtype | undefined {
   if (dtype === undefined) return undefined;

@@ -205,6 +205,7 @@ napi_value Forward(napi_env env, napi_callback_info info) {
 napi_value Backward(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
     auto& e = c.enc();
+    if (!e.has_training_forward()) throw JsError{0, "backward needs a preceding forward with training: true"};
     size_t len;
     const float* d = typed<float>(c.env, c.args[0], 0, "dHidden", &len);
     if (len != e.expected_hidden_size())

@@ -165,21 +165,7 @@ void Encoder::attention_forward(int l, LayerActs& a, bool training) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d, 1.f, a.q.data() + off, H, a.k.data() + off, H, 0.f, S,
                 T);
     const float* mb = maskBias_.data() + (size_t)b * T;
-    for (int i = 0; i < T; i++) {
-      float* r = S + (size_t)i * T;
-      float mx = -INFINITY;
-      for (int j = 0; j < T; j++) {
-        r[j] = r[j] / sq + mb[j];
-        mx = std::max(mx, r[j]);
-      }
-      float sum = 0.f;
-      for (int j = 0; j < T; j++) {
-        r[j] = std::exp(r[j] - mx);
-        sum += r[j];
-      }
-      const float inv = 1.f / sum;
-      for (int j = 0; j < T; j++) r[j] *= inv;
-    }
+    for (int i = 0; i < T; i++) softmax_row(S + (size_t)i * T, mb, T, sq);
     const float* Pd = S;
     if (pa > 0.f) {
       float* t2 = tmp.data() + TT;

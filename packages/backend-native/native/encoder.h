@@ -67,6 +67,8 @@ class Encoder {
              const std::vector<uint8_t>& decay);
   /** Marks every word-embedding row as possibly having a gradient (after gradients were written from outside). */
   void touch_all_rows();
+  /** Whether the last forward ran with training (backward needs its activations). */
+  bool has_training_forward() const { return trained_; }
   /** Elements of the last forward's hidden state (B*T*H). */
   size_t expected_hidden_size() const { return (size_t)B_ * T_ * shape.hidden; }
 

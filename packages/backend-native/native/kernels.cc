@@ -43,16 +43,17 @@ void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, in
   const bool byRows = M >= N;
 #pragma omp parallel num_threads(nt)
   {
-    const int t = omp_get_thread_num();
+    // Partition by the threads actually granted, so no slice is skipped if OpenMP gives fewer.
+    const int t = omp_get_thread_num(), nth = omp_get_num_threads();
     int lo, hi;
     if (byRows) {
-      split(M, nt, t, 16, lo, hi);
+      split(M, nth, t, 16, lo, hi);
       if (hi > lo) {
         const float* a = ta ? A + lo : A + (size_t)lo * lda;
         cblas_sgemm(CblasRowMajor, TA, TB, hi - lo, N, K, alpha, a, lda, B, ldb, beta, C + (size_t)lo * ldc, ldc);
       }
     } else {
-      split(N, nt, t, 16, lo, hi);
+      split(N, nth, t, 16, lo, hi);
       if (hi > lo) {
         const float* b = tb ? B + (size_t)lo * ldb : B + lo;
         cblas_sgemm(CblasRowMajor, TA, TB, M, hi - lo, K, alpha, A, lda, b, ldb, beta, C + lo, ldc);
@@ -195,6 +196,25 @@ static inline void exp8(const float* in, float* out) {
 }
 #endif
 
+void softmax_row(float* r, const float* bias, int n, float scale_div) {
+  float mx = -INFINITY;
+  for (int j = 0; j < n; j++) {
+    r[j] = r[j] / scale_div + bias[j];
+    mx = std::max(mx, r[j]);
+  }
+  float sum = 0.f;
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
+    float a[8];
+    for (int k = 0; k < 8; k++) a[k] = r[j + k] - mx;
+    exp8(a, r + j);
+  }
+  for (; j < n; j++) r[j] = std::exp(r[j] - mx);
+  for (int k = 0; k < n; k++) sum += r[k];
+  const float inv = 1.f / sum;
+  for (int k = 0; k < n; k++) r[k] *= inv;
+}
+
 void gelu_fwd(const float* x, float* y, size_t n) {
   const size_t blocks = (n + 7) / 8;
 #pragma omp parallel for schedule(static)
@@ -228,8 +248,8 @@ double sum_squares(const float* x, size_t n) {
   std::vector<double> part(nt, 0.0);
 #pragma omp parallel num_threads(nt)
   {
-    const int t = omp_get_thread_num();
-    const size_t chunk = (n + nt - 1) / nt, lo = std::min(n, t * chunk), hi = std::min(n, lo + chunk);
+    const int t = omp_get_thread_num(), nth = omp_get_num_threads();
+    const size_t chunk = (n + nth - 1) / nth, lo = std::min(n, t * chunk), hi = std::min(n, lo + chunk);
     double s = 0;
     for (size_t i = lo; i < hi; i++) s += (double)x[i] * x[i];
     part[t] = s;

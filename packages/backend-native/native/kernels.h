@@ -33,6 +33,9 @@ void layernorm_fwd(const float* x, const float* g, const float* b, float* y, flo
 void layernorm_bwd(const float* dy, const float* xhat, const float* rstd, const float* g, float* dx, float* dg,
                    float* db, int rows, int H);
 
+/** In place: r = softmax(r / scale_div + bias) over one row of n (serial; for use inside threads). */
+void softmax_row(float* r, const float* bias, int n, float scale_div);
+
 /** y = gelu(x) exact erf form. */
 void gelu_fwd(const float* x, float* y, size_t n);
 /** dx = dy * gelu'(x), in place on dy. */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   bf16BitsToNumber,
+  bfloat16Table,
+  float16Table,
   decodeFloat32,
   decodeFloat64,
   encodeFloats,
@@ -63,6 +65,18 @@ describe('F16 and BF16 decoding', () => {
       const want = bfloatValue(b);
       if (Number.isNaN(want)) expect(bf16BitsToNumber(b)).toBeNaN();
       else expect(bf16BitsToNumber(b)).toBe(want);
+    }
+  });
+  it('the shared decode tables hold every F16 and BF16 bit pattern like the IEEE definition', () => {
+    const half = float16Table();
+    const bfloat = bfloat16Table();
+    expect(float16Table()).toBe(half);
+    expect(bfloat16Table()).toBe(bfloat);
+    for (let b = 0; b < 65536; b++) {
+      for (const [got, want] of [[half[b]!, halfValue(b)], [bfloat[b]!, bfloatValue(b)]] as const) {
+        if (Number.isNaN(want)) expect(got).toBeNaN();
+        else expect(got).toBe(want);
+      }
     }
   });
   it('round-trips every finite F16 value through float32 bits', () => {

@@ -76,6 +76,26 @@ describe('writeSafetensors / SafetensorsFile', () => {
     }
   });
 
+  it('readIntoSync reads a slice of a tensor synchronously, through the file and the checkpoint view', async () => {
+    const file = join(dir, 's.safetensors');
+    await writeSafetensors(file, [
+      { name: 'ids', dtype: 'I64', shape: [1], data: new BigInt64Array([9n]) },
+      { name: 'w', dtype: 'F32', shape: [6], data: new Float32Array([1, 2, 3, 4, 5, 6.5]) },
+    ]);
+    const checkpoint = await openCheckpoint(file);
+    try {
+      const part = new Uint8Array(8);
+      checkpoint.readIntoSync('w', part, 16);
+      expect([...new Float32Array(part.buffer)]).toEqual([5, 6.5]);
+      checkpoint.files[0]!.readIntoSync('w', part, 0);
+      expect([...new Float32Array(part.buffer)]).toEqual([1, 2]);
+      expect(() => checkpoint.readIntoSync('w', part, 20)).toThrow(/bytes 20\.\.28 are outside tensor "w"/);
+      expect(() => checkpoint.readIntoSync('nope', part)).toThrow(/no tensor "nope"/);
+    } finally {
+      await checkpoint.close();
+    }
+  });
+
   it('reads a file written by the Python safetensors layout (offsets relative to the data region)', async () => {
     const data = new Uint8Array(new Float32Array([1, 2, 3]).buffer);
     const file = join(dir, 'py.safetensors');

@@ -4,7 +4,8 @@ import { seededRandom } from '../../util/random.js';
 
 /**
  * Writes a toy benchmark for {@link toyTask}: 3 classes of 4-d points around class centres, a source language and
- * targets whose points are shifted (a "language gap"), and an experiment config over them. Returns the config path.
+ * targets whose points are shifted (a "language gap"), each with test, dev and train (few-shot pool) files, and an
+ * experiment config over them. Returns the config path.
  */
 export async function writeToyExperiment(dir: string, overrides: Record<string, unknown> = {}): Promise<string> {
   const random = seededRandom(7);
@@ -26,6 +27,11 @@ export async function writeToyExperiment(dir: string, overrides: Record<string, 
     await write(`${lang}-test.tsv`, 45, shift);
     await write(`${lang}-dev.tsv`, 30, shift);
     targets[lang] = { test: `data/${lang}-test.tsv`, dev: `data/${lang}-dev.tsv` };
+  }
+  // Few-shot pools, written last so that the files above stay the same as before they existed.
+  for (const [lang, shift] of [['xx', 0.5], ['yy', 1], ['zz', 1.5]] as const) {
+    await write(`${lang}-train.tsv`, 30, shift);
+    (targets[lang] as Record<string, unknown>).train = `data/${lang}-train.tsv`;
   }
   await mkdir(join(dir, 'init'), { recursive: true });
   const config = {

@@ -30,19 +30,40 @@ export interface ToyCalls {
   predictions: number;
 }
 
+/** Options of {@link toyServices}. */
+export interface ToyServicesOptions {
+  readonly stepDelayMs?: number;
+  readonly calls?: ToyCalls;
+  /** Called with every training job, so tests can check what each run trained on and started from. */
+  readonly onTrain?: (job: RunTrainingJob) => void;
+  /** Counts model folders read for prediction (a retained model is read once). */
+  readonly modelLoads?: { count: number };
+}
+
 /**
  * Fake experiment services over {@link toyTask}: softmax regression trained by SGD in the shape of the real
  * trainer (checkpoints `<runDir>/checkpoint-<step>/`, resume from the newest one, deterministic for a seed),
  * uniform weighted averaging of the weight matrices, and argmax prediction. `stepDelayMs` slows training down so
  * a test can interrupt it.
  */
-export function toyServices(options: { stepDelayMs?: number; calls?: ToyCalls } = {}): ExperimentServices {
+export function toyServices(options: ToyServicesOptions = {}): ExperimentServices {
   const calls = options.calls ?? { trainedSteps: 0, merges: 0, predictions: 0 };
+  // Models kept in memory by `retain`, as the engine's services keep a loaded encoder.
+  const retained = new Map<string, { holders: number; model?: ToyModel }>();
+  const loadForPrediction = async (folder: string) => {
+    const held = retained.get(resolve(folder));
+    if (held?.model) return held.model;
+    if (options.modelLoads) options.modelLoads.count++;
+    const model = await readModel(folder);
+    if (held && model) held.model = model;
+    return model;
+  };
   return {
     async resolveModel(model, baseDir) {
       return resolve(baseDir, model);
     },
     async train(job: RunTrainingJob) {
+      options.onTrain?.(job);
       const train = job.train as readonly ToyExample[];
       const { batchSize, epochs, learningRate, seed, schedule, warmup } = job.hyperparameters;
       const perEpoch = Math.ceil(train.length / batchSize);
@@ -92,12 +113,21 @@ export function toyServices(options: { stepDelayMs?: number; calls?: ToyCalls } 
     },
     async predict(job) {
       calls.predictions++;
-      const model = await readModel(job.model);
+      const model = await loadForPrediction(job.model);
       if (!model) throw new Error(`no toy model in ${job.model}`);
       return (job.examples as readonly ToyExample[]).map((ex) => {
         const s = scores(model, ex.features);
         return model.labels[s.indexOf(Math.max(...s))]!;
       });
+    },
+    async retain(model) {
+      const key = resolve(model);
+      const entry = retained.get(key) ?? { holders: 0 };
+      entry.holders++;
+      retained.set(key, entry);
+      return () => {
+        if (--entry.holders === 0) retained.delete(key);
+      };
     },
   };
 }
