@@ -23,9 +23,9 @@ describe('xlt run on real data (POS: UD EWT -> PUD, tiny-multilingual-bert)', ()
         model: sharedPath('models', 'tiny-multilingual-bert'),
         source: { language: 'en', train: sharedPath('data', 'pos', 'en_ewt-ud-train.part1.conllu.gz'), dev: sharedPath('data', 'pos', 'en_ewt-ud-dev.conllu.gz') },
         targets: Object.fromEntries(languages.map((l) => [l, { test: sharedPath('data', 'pos', `${l}_pud-ud-test.conllu.gz`) }])),
-        grid: { learningRate: [1e-4, 3e-4], batchSize: [16], epochs: [1], warmup: [0.1], seeds: [1, 2] },
+        grid: { learningRate: [1e-3, 2e-3], batchSize: [16], epochs: [2], warmup: [0.1], seeds: [1, 2] },
         training: { maxLength: 96, maxTrainExamples: 200, maxEvalExamples: 50, evalBatchSize: 64 },
-        checkpoints: { perEpoch: 3 },
+        checkpoints: { perEpoch: 2 },
         output: 'out',
       };
       const file = join(dir, 'experiment.json');
