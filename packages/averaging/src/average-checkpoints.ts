@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   DTYPE_SIZES,
   InputError,
+  TOKENIZER_FILE_NAMES,
   XltError,
   elementCount,
   isFloatDtype,
@@ -60,19 +61,7 @@ export interface AverageResult {
  * Files of an HF model folder copied from the first input into an averaged folder: the config and the tokenizer.
  * Optimizer, scheduler and trainer state are not, since they belong to one run, not to the average.
  */
-export const COPIED_MODEL_FILES: readonly string[] = [
-  'config.json',
-  'generation_config.json',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'special_tokens_map.json',
-  'added_tokens.json',
-  'vocab.txt',
-  'vocab.json',
-  'merges.txt',
-  'sentencepiece.bpe.model',
-  'spiece.model',
-];
+export const COPIED_MODEL_FILES: readonly string[] = ['config.json', 'generation_config.json', ...TOKENIZER_FILE_NAMES];
 
 /**
  * 32 Ki elements: a chunk's accumulator (256 KiB) and one input's slice of it (128 KiB of F32) stay in the L2

@@ -1,18 +1,9 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import { seededRandom, XltError, type BatchTargets, type HeadContext, type TaskHead } from '@xlt/core';
+import { normalArray, seededRandom, XltError, type BatchTargets, type HeadContext, type TaskHead } from '@xlt/core';
 
 /** HF `model_type`s whose sequence-classification head is RoBERTa's `classifier.dense` + `classifier.out_proj`. */
 export const ROBERTA_STYLE_MODEL_TYPES: readonly string[] = ['xlm-roberta', 'roberta', 'camembert'];
 
-/** Draws a normal(0, std) matrix from a uniform generator (Box–Muller), as HF's `_init_weights` does with torch. */
-function normal(count: number, std: number, random: () => number): Float32Array {
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    const u = Math.max(random(), Number.MIN_VALUE);
-    out[i] = std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-  }
-  return out;
-}
 
 function linear(tf: typeof tfjs, x: tfjs.Tensor2D, weight: tfjs.Tensor, bias: tfjs.Tensor): tfjs.Tensor2D {
   return tf.add(tf.matMul(x, weight as tfjs.Tensor2D, false, true), bias);
@@ -79,7 +70,7 @@ export function createNliHead(context: HeadContext): TaskHead {
       const values: Record<string, Float32Array> = {};
       for (const name of Object.keys(parameters).sort()) {
         const size = parameters[name]!.reduce((a, b) => a * b, 1);
-        values[name] = name.endsWith('.bias') ? new Float32Array(size) : normal(size, encoder.initializerRange, random);
+        values[name] = name.endsWith('.bias') ? new Float32Array(size) : normalArray(size, encoder.initializerRange, random);
       }
       return values;
     },

@@ -13,7 +13,7 @@ export { readSquadJson, parseSquadJson, squadJsonFormat, type SquadReadOptions }
 export { parseJsonText, findJsonSyntaxError, lineColumnAt, type JsonSyntaxProblem } from './json-text.js';
 export { featurizeQa, contextWindows, DEFAULT_WINDOW_OPTIONS, type QaFeature, type QaWindowOptions } from './qa-features.js';
 export { nBestAnswers, decodeAnswers, DEFAULT_NBEST_OPTIONS, type AnswerCandidate, type NBestOptions } from './nbest.js';
-export { createQaHead, qaLoss, normalSampler, QA_TARGETS } from './qa-head.js';
+export { createQaHead, qaLoss, QA_TARGETS } from './qa-head.js';
 export { squadScores, mlqaScores, tokenF1, type QaScores } from './qa-metrics.js';
 export {
   normalizeSquadAnswer,

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom, type EncoderConfig } from '@xlt/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createQaHead, normalSampler, QA_TARGETS } from './qa-head.js';
+import { normalSampler } from '@xlt/core';
+import { createQaHead, QA_TARGETS } from './qa-head.js';
 
 const encoder = (hiddenSize: number): EncoderConfig => ({
   modelType: 'bert',

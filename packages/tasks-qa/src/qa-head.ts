@@ -1,22 +1,6 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import { XltError, type BatchTargets, type HeadContext, type TaskHead } from '@xlt/core';
+import { XltError, normalSampler, type BatchTargets, type HeadContext, type TaskHead } from '@xlt/core';
 
-/** Standard normal draws from a uniform [0, 1) source (Box-Muller, both values of each pair used). */
-export function normalSampler(random: () => number): () => number {
-  let spare: number | undefined;
-  return () => {
-    if (spare !== undefined) {
-      const s = spare;
-      spare = undefined;
-      return s;
-    }
-    const u1 = 1 - random(); // (0, 1]: log(0) is impossible
-    const u2 = random();
-    const r = Math.sqrt(-2 * Math.log(u1));
-    spare = r * Math.sin(2 * Math.PI * u2);
-    return r * Math.cos(2 * Math.PI * u2);
-  };
-}
 
 /** Names of the collated targets the QA loss reads. */
 export const QA_TARGETS = { start: 'start_positions', end: 'end_positions', mask: 'token_mask' } as const;

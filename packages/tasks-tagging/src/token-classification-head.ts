@@ -1,19 +1,9 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { BatchTargets, HeadContext, TaskHead } from '@xlt/core';
+import { normalArray, type BatchTargets, type HeadContext, type TaskHead } from '@xlt/core';
 import { IGNORE_LABEL } from './features.js';
 
-/** Normal(0, std) samples from a uniform [0, 1) generator by Box–Muller, using both values of each pair. */
-export function normalSamples(count: number, std: number, random: () => number): Float32Array {
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i += 2) {
-    // 1 - u is in (0, 1], so the logarithm is finite.
-    const radius = Math.sqrt(-2 * Math.log(1 - random())) * std;
-    const angle = 2 * Math.PI * random();
-    out[i] = radius * Math.cos(angle);
-    if (i + 1 < count) out[i + 1] = radius * Math.sin(angle);
-  }
-  return out;
-}
+/** Normal(0, std) samples from a uniform [0, 1) generator (core's Box–Muller sampler). */
+export const normalSamples = normalArray;
 
 /** A {@link TaskHead} that also takes the seed of its dropout mask, so that a run repeats exactly. */
 export interface TokenClassificationHead extends TaskHead {

@@ -7,7 +7,7 @@ export { modelModule } from './model-module.js';
 export { loadPretrained, readEncoderConfig, type LoadPretrainedOptions } from './load-pretrained.js';
 export { savePretrained, type SavePretrainedOptions } from './save-pretrained.js';
 export { TOKENIZER_FILE_NAMES, type PretrainedModel } from './pretrained-model.js';
-export { initEncoderParameters, seededNormal } from './init-parameters.js';
+export { initEncoderParameters } from './init-parameters.js';
 export { encodeCommand, encodeFile, loadFolderTokenizer, type EncodeFileOptions } from './encode-command.js';
 export { BertProvider, bertProvider } from '../encoders/bert-provider.js';
 export { XlmRobertaProvider, xlmRobertaProvider } from '../encoders/xlm-roberta-provider.js';

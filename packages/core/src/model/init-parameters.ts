@@ -1,23 +1,7 @@
 import { poolerShapes } from '../encoders/parameter-shapes.js';
 import type { EncoderConfig, EncoderProvider, NamedTensors } from '../plugins/encoder.js';
-import { seededRandom } from '../util/random.js';
+import { normalSampler, seededRandom } from '../util/random.js';
 
-/** A normal sampler (Box–Muller) over a seeded uniform generator. */
-export function seededNormal(random: () => number): () => number {
-  let spare: number | undefined;
-  return () => {
-    if (spare !== undefined) {
-      const s = spare;
-      spare = undefined;
-      return s;
-    }
-    const u = 1 - random();
-    const v = random();
-    const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  };
-}
 
 /**
  * Random encoder parameters as HF's `_init_weights` draws them: weights and embeddings from
@@ -26,7 +10,7 @@ export function seededNormal(random: () => number): () => number {
  * With `pooler`, the `<prefix>pooler.dense.*` tensors are included.
  */
 export function initEncoderParameters(config: EncoderConfig, provider: EncoderProvider, seed: number, options: { pooler?: boolean } = {}): NamedTensors {
-  const normal = seededNormal(seededRandom(seed));
+  const normal = normalSampler(seededRandom(seed));
   const std = config.initializerRange;
   const shapes = new Map(provider.parameterShapes(config));
   if (options.pooler) for (const [n, s] of poolerShapes(config, provider.parameterPrefix)) shapes.set(n, s);

@@ -22,3 +22,30 @@ export function shuffled<T>(items: readonly T[], random: () => number): T[] {
   }
   return out;
 }
+
+/**
+ * Standard normal draws (Box–Muller, both values of each pair used) over a uniform [0, 1) source. HF initialises
+ * weights from normal(0, `initializer_range`); xlt draws them from seeded generators so that runs repeat.
+ */
+export function normalSampler(random: () => number): () => number {
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) {
+      const s = spare;
+      spare = undefined;
+      return s;
+    }
+    const r = Math.sqrt(-2 * Math.log(1 - random())); // 1 - u is in (0, 1], so the logarithm is finite
+    const angle = 2 * Math.PI * random();
+    spare = r * Math.sin(angle);
+    return r * Math.cos(angle);
+  };
+}
+
+/** `count` draws from normal(0, `std`), e.g. a weight matrix of a freshly initialised head. */
+export function normalArray(count: number, std: number, random: () => number): Float32Array {
+  const normal = normalSampler(random);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = std * normal();
+  return out;
+}
