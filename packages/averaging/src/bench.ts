@@ -5,7 +5,9 @@
  * process, and reads them once more. Each repetition's ratio is its averaging time over the mean of the two reads
  * around it; the medians are printed, with the child's peak RSS, its extra RSS over its own baseline, and the
  * bound of the issue (extra RSS < 2x the largest tensor + 64 MiB). The last lines are
- * `ratio n=<N> average/read-once=<x> ...`, one per N.
+ * `ratio n=<N> average/read-once=<x> ...`, one per N. `--workers K` sets the averaging threads (default: the
+ * library's); `--no-fsync` skips the flush of the output before its rename, only to measure what that flush
+ * costs (never the library's default).
  * @packageDocumentation
  */
 import { spawnSync } from 'node:child_process';
@@ -42,9 +44,13 @@ interface ChildResult {
 async function child(): Promise<void> {
   const out = arg(['out'], '');
   const inputs = process.argv.slice(process.argv.indexOf('--inputs') + 1);
+  const workers = arg(['workers'], '');
   const baseRssKiB = process.memoryUsage().rss / 1024;
   const start = performance.now();
-  await averageCheckpoints(inputs.map((path) => ({ path, weight: 1 })), out);
+  await averageCheckpoints(inputs.map((path) => ({ path, weight: 1 })), out, {
+    ...(workers ? { workers: Number(workers) } : {}),
+    ...(process.argv.includes('--no-fsync') ? { fsync: false } : {}),
+  });
   const seconds = (performance.now() - start) / 1000;
   const result: ChildResult = { seconds, maxRssKiB: process.resourceUsage().maxRSS, baseRssKiB };
   process.stdout.write(JSON.stringify(result));
@@ -54,8 +60,11 @@ async function main(): Promise<void> {
   const sizeMb = Number(arg(['size-mb'], '64'));
   const counts = arg(['n', 'counts'], '2,8,32').split(',').map(Number);
   const reps = Math.max(1, Number(arg(['reps'], '3')));
+  const workers = arg(['workers'], '');
+  const noFsync = process.argv.includes('--no-fsync');
+  const passed = [...(workers ? ['--workers', workers] : []), ...(noFsync ? ['--no-fsync'] : [])];
   if (!(sizeMb > 0) || !counts.every((n) => Number.isInteger(n) && n > 0)) {
-    throw new Error(`usage: bench.js [--size-mb MB] [--n 2,8,32] [--reps 3]; found --size-mb ${sizeMb}, --n ${counts.join(',')}`);
+    throw new Error(`usage: bench.js [--size-mb MB] [--n 2,8,32] [--reps 3] [--workers K] [--no-fsync]; found --size-mb ${sizeMb}, --n ${counts.join(',')}`);
   }
   const dir = await mkdtemp(join(tmpdir(), 'xlt-avg-bench-'));
   try {
@@ -71,7 +80,10 @@ async function main(): Promise<void> {
     }
     const script = fileURLToPath(import.meta.url);
     const boundMiB = (2 * perTensor * 4 + 64 * MiB) / MiB;
-    process.stdout.write(`checkpoint: ${sizeMb} MiB F32 in ${tensors} tensor(s) of ${((perTensor * 4) / MiB).toFixed(1)} MiB; ${reps} repetition(s), medians\n`);
+    process.stdout.write(
+      `checkpoint: ${sizeMb} MiB F32 in ${tensors} tensor(s) of ${((perTensor * 4) / MiB).toFixed(1)} MiB; ${reps} repetition(s), medians; ` +
+        `workers ${workers || 'default'}; output ${noFsync ? 'NOT fsynced (--no-fsync, measurement only)' : 'fsynced before the rename'}\n`,
+    );
     process.stdout.write('N   read-once s  average s  ratio  MB/s(in)  peak RSS MiB  extra RSS MiB  (bound: 2x largest tensor + 64 MiB)\n');
     const summary: string[] = [];
     for (const n of counts) {
@@ -84,7 +96,7 @@ async function main(): Promise<void> {
       };
       const out = join(dir, `avg-${n}.safetensors`);
       const average = (): ChildResult => {
-        const r = spawnSync(process.execPath, [script, '--child', '--out', out, '--inputs', ...inputs], { encoding: 'utf8', maxBuffer: 1 << 20 });
+        const r = spawnSync(process.execPath, [script, '--child', ...passed, '--out', out, '--inputs', ...inputs], { encoding: 'utf8', maxBuffer: 1 << 20 });
         if (r.status !== 0) throw new Error(`averaging failed: ${r.stderr}`);
         return JSON.parse(r.stdout) as ChildResult;
       };
@@ -111,7 +123,7 @@ async function main(): Promise<void> {
           `${((n * sizeMb) / seconds).toFixed(0).padStart(8)}  ${peak.toFixed(0).padStart(12)}  ${extra.toFixed(0).padStart(13)}  (${boundMiB.toFixed(0)})\n`,
       );
       summary.push(
-        `ratio n=${n} average/read-once=${ratio.toFixed(2)} (per run: ${ratios.map((r) => r.toFixed(2)).join(', ')}) ` +
+        `ratio n=${n} average/read-once=${ratio.toFixed(2)}${noFsync ? ' (no fsync)' : ''} (per run: ${ratios.map((r) => r.toFixed(2)).join(', ')}) ` +
           `peak RSS ${peak.toFixed(0)} MiB, extra RSS ${extra.toFixed(0)} MiB (bound ${boundMiB.toFixed(0)} MiB)\n`,
       );
     }

@@ -130,8 +130,11 @@ export interface SimdKernels {
 
 let compiled: object | null | undefined;
 
-/** The compiled module, or null where WebAssembly SIMD is unavailable (the JS loops are used then). */
-function simdModule(): object | null {
+/**
+ * The compiled module, or null where WebAssembly SIMD is unavailable (the JS loops are used then). Worker
+ * threads get this object (a `WebAssembly.Module` can be posted to them) and instantiate it over their own memory.
+ */
+export function simdModule(): object | null {
   if (compiled === undefined) {
     try {
       compiled = wasm ? new wasm.Module(moduleBytes()) : null;

@@ -45,6 +45,11 @@ export class SafetensorsFile {
     }
   }
 
+  /** The open file descriptor, for positioned reads from worker threads (descriptors belong to the process). */
+  get fd(): number {
+    return this.handle.fd;
+  }
+
   /** The info of one tensor; an {@link XltError} naming the file and listing a few names when absent. */
   info(name: string): TensorInfo {
     const info = this.tensors.get(name);

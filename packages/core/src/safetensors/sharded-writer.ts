@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { XltError } from '../errors.js';
 import { writeFileAtomic } from '../util/files.js';
 import { SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE } from './checkpoint.js';
-import { tensorByteLength, writeSafetensors, type TensorToWrite } from './writer.js';
+import { tensorByteLength, writeSafetensors, type TensorToWrite, type WriteSafetensorsOptions } from './writer.js';
 
 /** Options of {@link writeShardedSafetensors}. */
-export interface ShardedWriteOptions {
+export interface ShardedWriteOptions extends WriteSafetensorsOptions {
   /** Largest shard in data bytes (HF's `max_shard_size`); a tensor larger than this gets a shard of its own. */
   readonly maxShardBytes: number;
   /** `__metadata__` of every shard (HF writes `{"format": "pt"}`). */
@@ -71,7 +71,7 @@ export async function writeShardedSafetensors(
   try {
     for (let i = 0; i < n; i++) {
       const file = join(folder, names[i]!);
-      await writeSafetensors(file, shards[i]!, options.metadata);
+      await writeSafetensors(file, shards[i]!, options.metadata, options);
       written.push(file);
     }
     if (n === 1) return { files: written };

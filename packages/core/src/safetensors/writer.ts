@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { XltError } from '../errors.js';
 import { withAtomicFile } from '../util/files.js';
 import { DTYPE_SIZES, elementCount, isFloatDtype, isSafetensorsDtype, type SafetensorsDtype } from './dtype.js';
@@ -108,16 +108,74 @@ export function layoutTensors(tensors: readonly TensorToWrite[], file: string): 
   return [...entries.values()];
 }
 
+/** Where one tensor's bytes go in a file being written: {@link writeSafetensors} hands these to a `writeData`. */
+export interface PlacedTensor {
+  readonly tensor: TensorToWrite;
+  /** Absolute byte offset of the tensor's first byte in the file. */
+  readonly position: number;
+  readonly length: number;
+}
+
+/** Options of {@link writeSafetensors}. */
+export interface WriteSafetensorsOptions {
+  /**
+   * Writes the data region itself, given where every non-tied tensor goes (the header is already written), e.g.
+   * from several threads with positioned writes on `handle.fd`; it may use {@link writeTensorData} for any tensor.
+   * Default: each tensor in turn through {@link writeTensorData}.
+   */
+  readonly writeData?: (handle: FileHandle, placed: readonly PlacedTensor[], path: string) => Promise<void>;
+  /**
+   * Flush the file to disk (`fdatasync`) before the rename (default true). False only for benchmarks that
+   * measure the cost of the flush: the rename of an unflushed file can leave an empty file after a crash.
+   */
+  readonly sync?: boolean;
+}
+
+/**
+ * Writes one tensor's bytes at `position` from its data source (called here, so only this tensor is produced);
+ * an {@link XltError} naming the file when the data does not have the tensor's length.
+ */
+export async function writeTensorData(handle: FileHandle, tensor: TensorToWrite, position: number, path: string): Promise<void> {
+  const expected = tensorByteLength(tensor);
+  let at = position;
+  const write = async (bytes: Uint8Array) => {
+    let done = 0;
+    while (done < bytes.byteLength) {
+      const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, at + done);
+      done += bytesWritten;
+    }
+    at += bytes.byteLength;
+  };
+  const t = tensor;
+  const source = typeof t.data === 'function' ? await t.data() : t.data!;
+  if (ArrayBuffer.isView(source)) {
+    const bytes = tensorBytes(source as TensorData, t.dtype, t.name);
+    if (bytes.byteLength !== expected) {
+      throw new XltError(`${path}: tensor ${JSON.stringify(t.name)} (${t.dtype} [${t.shape.join(', ')}]) needs ${expected} bytes, its data has ${bytes.byteLength}`);
+    }
+    await write(bytes);
+  } else {
+    for await (const chunk of source as AsyncIterable<Uint8Array>) {
+      if (at - position + chunk.byteLength > expected) break;
+      await write(chunk);
+    }
+    if (at - position !== expected) {
+      throw new XltError(`${path}: tensor ${JSON.stringify(t.name)} (${t.dtype} [${t.shape.join(', ')}]) needs ${expected} bytes, its chunks do not add up to that`);
+    }
+  }
+}
+
 /**
  * Writes a safetensors file, streaming tensor by tensor: the header first (so the list of tensors is collected
  * first, but data given as functions is only produced when its turn comes), then each tensor's bytes. The
- * header is padded with spaces to a multiple of 8 bytes. The file is written to a temporary name, fsynced and
- * renamed, so a failure (bad data, a throwing data source) leaves no partial file at `path`.
+ * header is padded with spaces to a multiple of 8 bytes. The file is written to a temporary name, flushed
+ * (`fdatasync`) and renamed, so a failure (bad data, a throwing data source) leaves no partial file at `path`.
  */
 export async function writeSafetensors(
   path: string,
   tensors: Iterable<TensorToWrite> | AsyncIterable<TensorToWrite>,
   metadata?: Readonly<Record<string, string>>,
+  options: WriteSafetensorsOptions = {},
 ): Promise<void> {
   const list: TensorToWrite[] = [];
   for await (const t of tensors) list.push(t);
@@ -129,38 +187,16 @@ export async function writeSafetensors(
   await withAtomicFile(path, async (tmp) => {
     const handle = await open(tmp, 'w');
     try {
-      let position = 0;
-      const write = async (bytes: Uint8Array) => {
-        let done = 0;
-        while (done < bytes.byteLength) {
-          const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, position + done);
-          done += bytesWritten;
-        }
-        position += bytes.byteLength;
-      };
-      await write(header);
-      for (const t of list) {
-        if (t.tiedTo !== undefined) continue;
-        const expected = tensorByteLength(t);
-        const start = position;
-        const source = typeof t.data === 'function' ? await t.data() : t.data!;
-        if (ArrayBuffer.isView(source)) {
-          const bytes = tensorBytes(source as TensorData, t.dtype, t.name);
-          if (bytes.byteLength !== expected) {
-            throw new XltError(`${path}: tensor ${JSON.stringify(t.name)} (${t.dtype} [${t.shape.join(', ')}]) needs ${expected} bytes, its data has ${bytes.byteLength}`);
-          }
-          await write(bytes);
-        } else {
-          for await (const chunk of source as AsyncIterable<Uint8Array>) {
-            if (position - start + chunk.byteLength > expected) break;
-            await write(chunk);
-          }
-          if (position - start !== expected) {
-            throw new XltError(`${path}: tensor ${JSON.stringify(t.name)} (${t.dtype} [${t.shape.join(', ')}]) needs ${expected} bytes, its chunks do not add up to that`);
-          }
-        }
+      let done = 0;
+      while (done < header.byteLength) done += (await handle.write(header, done, header.byteLength - done, done)).bytesWritten;
+      const placed: PlacedTensor[] = [];
+      for (let i = 0; i < list.length; i++) {
+        if (list[i]!.tiedTo === undefined) placed.push({ tensor: list[i]!, position: header.byteLength + entries[i]!.begin, length: entries[i]!.end - entries[i]!.begin });
       }
-      await handle.sync();
+      if (options.writeData) await options.writeData(handle, placed, path);
+      else for (const p of placed) await writeTensorData(handle, p.tensor, p.position, path);
+      // fdatasync: the data and the size, which is all a reader after a crash needs (no timestamps)
+      if (options.sync !== false) await handle.datasync();
     } finally {
       await handle.close();
     }
