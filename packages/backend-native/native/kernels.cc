@@ -119,15 +119,18 @@ void layernorm_fwd(const float* x, const float* g, const float* b, float* y, flo
 #pragma omp parallel for schedule(static)
   for (int r = 0; r < rows; r++) {
     const float* xr = x + (size_t)r * H;
-    double s = 0;
+    // Float sums in 8 fixed SIMD lanes (deterministic); two passes keep the variance accurate.
+    float s = 0;
+#pragma omp simd reduction(+ : s)
     for (int j = 0; j < H; j++) s += xr[j];
-    const float mean = (float)(s / H);
-    double q = 0;
+    const float mean = s / H;
+    float q = 0;
+#pragma omp simd reduction(+ : q)
     for (int j = 0; j < H; j++) {
-      const double d = xr[j] - mean;
+      const float d = xr[j] - mean;
       q += d * d;
     }
-    const float rs = (float)(1.0 / std::sqrt(q / H + (double)eps));
+    const float rs = (float)(1.0 / std::sqrt((double)q / H + (double)eps));
     float* yr = y + (size_t)r * H;
     float* hr = xhat ? xhat + (size_t)r * H : nullptr;
     for (int j = 0; j < H; j++) {
@@ -166,13 +169,14 @@ void layernorm_bwd(const float* dy, const float* xhat, const float* rstd, const 
   for (int r = 0; r < rows; r++) {
     const float* d = dy + (size_t)r * H;
     const float* h = xhat + (size_t)r * H;
-    double s1 = 0, s2 = 0;
+    float s1 = 0, s2 = 0;
+#pragma omp simd reduction(+ : s1, s2)
     for (int j = 0; j < H; j++) {
       const float dyg = d[j] * g[j];
       s1 += dyg;
-      s2 += (double)dyg * h[j];
+      s2 += dyg * h[j];
     }
-    const float m1 = (float)(s1 / H), m2 = (float)(s2 / H), rs = rstd[r];
+    const float m1 = s1 / H, m2 = s2 / H, rs = rstd[r];
     float* o = dx + (size_t)r * H;
     for (int j = 0; j < H; j++) o[j] = rs * (d[j] * g[j] - m1 - h[j] * m2);
   }
