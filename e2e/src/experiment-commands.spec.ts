@@ -77,6 +77,14 @@ describe('xlt train and xlt evaluate (built CLI, synthetic POS, tiny random BERT
     for (const key of KEYS) expect(bad.stderr).toContain(key);
   });
 
+  it('--backend overrides the config: an unknown id lists the known ones, a known one is printed as the choice', async () => {
+    const bad = await xlt(['train', config, '--list', '--backend', 'abacus']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Unknown backend "abacus"\. Known backend ids: .*tfjs-cpu/);
+    const good = await xlt(['run', config, '--help']);
+    expect(good.stdout).toContain('--backend <id>');
+  });
+
   it('--run trains that one run and writes its checkpoints; running it again trains nothing', async () => {
     const first = await xlt(['train', config, '--run', KEYS[1]!]);
     expect(first.code, first.stderr.slice(-3000)).toBe(0);

@@ -23,8 +23,9 @@ export function runCommand(services: ServicesFactory = engineServices): CliComma
       command
         .argument('<experiment>', 'experiment config (JSON or YAML); data paths are relative to its folder')
         .option('--out <dir>', 'output folder (default: the config\'s "output", else xlt-runs/<name>)')
-        .action(async (file: string, opts: { out?: string }) => {
-          await runExperiment(file, { engine, services: services(engine), out: opts.out });
+        .option('--backend <id>', `training backend, overriding the config (auto, ${engine.backends.ids().join(', ')})`)
+        .action(async (file: string, opts: { out?: string; backend?: string }) => {
+          await runExperiment(file, { engine, services: services(engine), out: opts.out, backend: opts.backend });
         });
     },
   };
@@ -41,8 +42,9 @@ export function trainCommand(services: ServicesFactory = engineServices): CliCom
         .option('--run <key>', 'run key, e.g. lr=2e-05_bs=32_ep=3_sched=linear_wu=0.1_seed=1 (default: the first run; --list shows them)')
         .option('--list', 'list the run keys of the experiment and exit')
         .option('--out <dir>', 'output folder (as for xlt run)')
-        .action(async (file: string, opts: { run?: string; list?: boolean; out?: string }) => {
-          const ctx = await prepareExperiment(file, engine, services(engine), { out: opts.out });
+        .option('--backend <id>', `training backend, overriding the config (auto, ${engine.backends.ids().join(', ')})`)
+        .action(async (file: string, opts: { run?: string; list?: boolean; out?: string; backend?: string }) => {
+          const ctx = await prepareExperiment(file, engine, services(engine), { out: opts.out, backend: opts.backend });
           if (opts.list) {
             process.stdout.write(`${ctx.runs.map((r) => r.key).join('\n')}\n`);
             return;

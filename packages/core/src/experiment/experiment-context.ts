@@ -35,6 +35,8 @@ export interface PrepareOptions {
   readonly out?: string;
   /** Lines for the person running it (notes such as left-out oracle strategies). */
   readonly note?: (line: string) => void;
+  /** Backend id (or `auto`) that overrides the config's `backend` (`--backend`). */
+  readonly backend?: string;
 }
 
 /** The settings that decide what is in the output folder: a re-run with different ones must not mix results. */
@@ -50,7 +52,9 @@ function fingerprint(config: ExperimentConfig): unknown {
  */
 export async function prepareExperiment(configFile: string, engine: Engine, services: ExperimentServices, options: PrepareOptions = {}): Promise<ExperimentContext> {
   const note = options.note ?? ((line: string) => process.stderr.write(`[xlt] ${line}\n`));
-  const config = await loadExperiment(configFile, engine);
+  const loaded = await loadExperiment(configFile, engine);
+  if (options.backend !== undefined && options.backend !== 'auto') engine.backends.get(options.backend); // unknown ids list the known ones
+  const config = options.backend === undefined ? loaded : { ...loaded, backend: options.backend };
   const baseDir = dirname(resolve(configFile));
   const ref = resolveRef(config.task);
   const task = engine.tasks.get(ref.id);

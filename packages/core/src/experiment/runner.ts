@@ -17,6 +17,8 @@ export interface RunExperimentOptions {
   readonly services: ExperimentServices;
   /** Output folder (overrides the config's `output`). */
   readonly out?: string;
+  /** Backend id or `auto`, overriding the config's `backend`. */
+  readonly backend?: string;
   /** Where the summary table goes (default stdout). */
   readonly print?: (text: string) => void;
   /** Where progress and notes go (default stderr). */
@@ -66,7 +68,7 @@ function units(ctx: ExperimentContext, scope: 'per-run' | 'across-runs'): ModelU
 export async function runExperiment(configFile: string, options: RunExperimentOptions): Promise<ExperimentOutcome> {
   const stderr = options.stderr ?? ((t: string) => process.stderr.write(t));
   const print = options.print ?? ((t: string) => process.stdout.write(t));
-  const ctx = await prepareExperiment(configFile, options.engine, options.services, { out: options.out, note: (l) => stderr(`[xlt] ${l}\n`) });
+  const ctx = await prepareExperiment(configFile, options.engine, options.services, { out: options.out, backend: options.backend, note: (l) => stderr(`[xlt] ${l}\n`) });
   const { config, layout } = ctx;
   stderr(`[xlt] ${config.name}: ${ctx.runs.length} runs, strategies ${ctx.strategies.map((s) => s.id).join(', ')}, targets ${ctx.data.targets.map((t) => t.language).join(', ')} -> ${layout.root}\n`);
 
