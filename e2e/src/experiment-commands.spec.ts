@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,24 +17,8 @@ import { tempDir } from '@xlt/core/testing';
 import { averagingModule } from '@xlt/averaging';
 import { taggingModule } from '@xlt/tasks-tagging';
 import { repoRoot } from './pack.js';
+import { xlt } from './run-xlt.js';
 
-interface Outcome {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the built `xlt` from the repository root, as a user would, and never rejects. */
-function xlt(args: readonly string[]): Promise<Outcome> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [join('packages', 'core', 'bin', 'xlt.js'), ...args],
-      { cwd: repoRoot, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
-    );
-  });
-}
 
 /** Every file under a folder with its modification time, to see that a re-run rewrote nothing. */
 async function mtimes(dir: string): Promise<Record<string, number>> {

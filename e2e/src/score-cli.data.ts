@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,26 +7,10 @@ import { nliModule } from '@xlt/tasks-nli';
 import { qaModule, type QaExample } from '@xlt/tasks-qa';
 import { taggingModule, type TaggedSentence, type TagPrediction } from '@xlt/tasks-tagging';
 import { repoRoot } from './pack.js';
+import { xlt } from './run-xlt.js';
 
 // GitHub issue #6: `xlt score` works for all four tasks on the real files in ../shared/data.
 
-interface Outcome {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the built `xlt` from the repository root, as a user would; never rejects. */
-function xlt(args: readonly string[]): Promise<Outcome> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [join('packages', 'core', 'bin', 'xlt.js'), ...args],
-      { cwd: repoRoot, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
-    );
-  });
-}
 
 /** `xlt score`, which must succeed and print one JSON object of metrics. */
 async function score(task: string, gold: string, pred: string, lang?: string): Promise<Record<string, number>> {

@@ -1,16 +1,9 @@
 import { writeFileAtomic, writeSafetensors, writeShardedSafetensors, type FloatDtype, type TensorToWrite } from '@xlt/core';
 
-/** A small deterministic generator (mulberry32), so fixtures are the same on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Core's seeded generator, re-exported for the fixtures' callers. */
+import { seededRandom } from '@xlt/core';
+
+export { seededRandom };
 
 /** Shapes of a toy BERT-like model: embeddings, a tied decoder, one layer, an int position buffer and a head. */
 export const TOY_SHAPES: ReadonlyArray<readonly [string, readonly number[]]> = [

@@ -1,16 +1,9 @@
 import type { EncoderConfig, EncoderProvider, NamedTensors } from '@xlt/core';
 
-/** Seeded uniform [0, 1) generator (mulberry32), for reproducible test fixtures. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Core's seeded generator, re-exported for the fixtures' callers. */
+import { seededRandom } from '@xlt/core';
+
+export { seededRandom };
 
 /** Standard normal draws from a uniform source (Box-Muller). */
 export function normal(rand: () => number): number {
