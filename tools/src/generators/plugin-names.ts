@@ -1,3 +1,5 @@
+import { joinPathFragments, type Tree } from '@nx/devkit';
+
 /** The names a generated plugin package is known by, all derived from the one name given on the command line. */
 export interface PluginNames {
   /** Folder under the packages directory, e.g. `tasks-sentiment`. */
@@ -35,4 +37,16 @@ export function pluginNames(name: string, prefix: string, id?: string): PluginNa
     camel,
     pascal: camel.charAt(0).toUpperCase() + camel.slice(1),
   };
+}
+
+/**
+ * The folder a generator writes `names` into (`<directory>/<folder>`, `packages` by default); an error when it
+ * exists and is not empty, so a generator never overwrites a package.
+ */
+export function newPackageRoot(tree: Tree, names: PluginNames, directory = 'packages'): string {
+  const root = joinPathFragments(directory, names.folder);
+  if (tree.exists(root) && tree.children(root).length > 0) {
+    throw new Error(`Cannot generate ${names.packageName}: ${root} already exists. Choose another name or remove it.`);
+  }
+  return root;
 }

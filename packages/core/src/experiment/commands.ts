@@ -11,6 +11,11 @@ import { runExperiment } from './runner.js';
 import type { ExperimentServices } from './services.js';
 import { ensureRun } from './train-step.js';
 
+/** Help text of a `--backend` option: what it does and the ids it takes. */
+function backendHelp(engine: Engine, what: string): string {
+  return `${what} (auto, ${engine.backends.ids().join(', ')})`;
+}
+
 /** How commands get their services: the engine's by default, fakes in tests. */
 export type ServicesFactory = (engine: Engine) => ExperimentServices;
 
@@ -23,7 +28,7 @@ export function runCommand(services: ServicesFactory = engineServices): CliComma
       command
         .argument('<experiment>', 'experiment config (JSON or YAML); data paths are relative to its folder')
         .option('--out <dir>', 'output folder (default: the config\'s "output", else xlt-runs/<name>)')
-        .option('--backend <id>', `training backend, overriding the config (auto, ${engine.backends.ids().join(', ')})`)
+        .option('--backend <id>', backendHelp(engine, 'training backend, overriding the config'))
         .action(async (file: string, opts: { out?: string; backend?: string }) => {
           await runExperiment(file, { engine, services: services(engine), out: opts.out, backend: opts.backend });
         });
@@ -42,7 +47,7 @@ export function trainCommand(services: ServicesFactory = engineServices): CliCom
         .option('--run <key>', 'run key, e.g. lr=2e-05_bs=32_ep=3_sched=linear_wu=0.1_seed=1 (default: the first run; --list shows them)')
         .option('--list', 'list the run keys of the experiment and exit')
         .option('--out <dir>', 'output folder (as for xlt run)')
-        .option('--backend <id>', `training backend, overriding the config (auto, ${engine.backends.ids().join(', ')})`)
+        .option('--backend <id>', backendHelp(engine, 'training backend, overriding the config'))
         .action(async (file: string, opts: { run?: string; list?: boolean; out?: string; backend?: string }) => {
           const ctx = await prepareExperiment(file, engine, services(engine), { out: opts.out, backend: opts.backend });
           if (opts.list) {
@@ -84,7 +89,7 @@ export function evaluateCommand(services: ServicesFactory = engineServices): Cli
         .option('--out <dir>', 'where predictions.txt and metrics.json go', '.')
         .option('--max-length <n>', 'maximum sequence length', (v) => Number(v), 128)
         .option('--batch-size <n>', 'evaluation batch size', (v) => Number(v), 64)
-        .option('--backend <id>', 'backend id or auto', 'auto')
+        .option('--backend <id>', backendHelp(engine, 'backend'), 'auto')
         .action(async (opts: { task: string; model: string; data: string; lang?: string; format?: string; out: string; maxLength: number; batchSize: number; backend: string }) => {
           const task = engine.tasks.get(opts.task);
           const taskOptions = (task.optionsSchema ? task.optionsSchema.parse({}) : {}) as Record<string, unknown>;

@@ -1,4 +1,4 @@
-import type { FloatDtype } from './dtype.js';
+import { DTYPE_SIZES, type FloatDtype } from './dtype.js';
 
 /*
  * Conversions between the stored float formats and JS numbers. Storage is little-endian; typed arrays use the
@@ -136,10 +136,9 @@ function aligned(bytes: Uint8Array, size: number): Uint8Array {
  * `out` may be longer than needed; the first `bytes.length / size` entries are written.
  */
 export function decodeFloat64(bytes: Uint8Array, dtype: FloatDtype, out?: Float64Array): Float64Array {
-  const sizes = { F16: 2, BF16: 2, F32: 4, F64: 8 } as const;
-  const n = countOf(bytes, sizes[dtype]);
+  const n = countOf(bytes, DTYPE_SIZES[dtype]);
   const target = out ?? new Float64Array(n);
-  const src = aligned(bytes, sizes[dtype]);
+  const src = aligned(bytes, DTYPE_SIZES[dtype]);
   if (dtype === 'F64') {
     target.set(new Float64Array(src.buffer, src.byteOffset, n));
   } else if (dtype === 'F32') {
@@ -163,10 +162,9 @@ export function decodeFloat64(bytes: Uint8Array, dtype: FloatDtype, out?: Float6
 
 /** Decodes little-endian float bytes of `dtype` into a Float32Array (F64 is rounded to nearest float32). */
 export function decodeFloat32(bytes: Uint8Array, dtype: FloatDtype, out?: Float32Array): Float32Array {
-  const sizes = { F16: 2, BF16: 2, F32: 4, F64: 8 } as const;
-  const n = countOf(bytes, sizes[dtype]);
+  const n = countOf(bytes, DTYPE_SIZES[dtype]);
   const target = out ?? new Float32Array(n);
-  const src = aligned(bytes, sizes[dtype]);
+  const src = aligned(bytes, DTYPE_SIZES[dtype]);
   if (dtype === 'F32') {
     target.set(new Float32Array(src.buffer, src.byteOffset, n));
   } else if (dtype === 'F64') {
@@ -194,9 +192,8 @@ export function encodeFloats(
   count = values.length,
   out?: Uint8Array,
 ): Uint8Array {
-  const sizes = { F16: 2, BF16: 2, F32: 4, F64: 8 } as const;
-  const bytes = out ?? new Uint8Array(count * sizes[dtype]);
-  if (bytes.byteOffset % sizes[dtype] !== 0) throw new RangeError('encodeFloats: output buffer is not aligned');
+  const bytes = out ?? new Uint8Array(count * DTYPE_SIZES[dtype]);
+  if (bytes.byteOffset % DTYPE_SIZES[dtype] !== 0) throw new RangeError('encodeFloats: output buffer is not aligned');
   if (dtype === 'F64') {
     const f = new Float64Array(bytes.buffer, bytes.byteOffset, count);
     for (let i = 0; i < count; i++) f[i] = values[i]!;

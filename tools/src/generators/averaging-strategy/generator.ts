@@ -1,5 +1,5 @@
-import { generateFiles, joinPathFragments, offsetFromRoot, type Tree } from '@nx/devkit';
-import { pluginNames } from '../plugin-names.js';
+import { generateFiles, offsetFromRoot, type Tree } from '@nx/devkit';
+import { newPackageRoot, pluginNames } from '../plugin-names.js';
 import { templateFolder } from '../template-folder.js';
 import { dependencyVersion, workspaceVersion } from '../workspace-versions.js';
 import type { AveragingStrategySchema } from './schema.js';
@@ -12,10 +12,7 @@ import type { AveragingStrategySchema } from './schema.js';
  */
 export async function averagingStrategyGenerator(tree: Tree, schema: AveragingStrategySchema): Promise<void> {
   const names = pluginNames(schema.name, 'averaging-', schema.strategyId);
-  const root = joinPathFragments(schema.directory ?? 'packages', names.folder);
-  if (tree.exists(root) && tree.children(root).length > 0) {
-    throw new Error(`Cannot generate ${names.packageName}: ${root} already exists. Choose another name or remove it.`);
-  }
+  const root = newPackageRoot(tree, names, schema.directory);
   generateFiles(tree, templateFolder('averaging-strategy', import.meta.dirname), root, {
     ...names,
     root,
