@@ -1,8 +1,11 @@
-import { mkdir, writeFile, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { exec, importProblems, pack, packedFiles, repoRoot, workspacePackages, type WorkspacePackage } from './pack.js';
+import { exec, importProblems, packedFiles, repoRoot, workspacePackages, type WorkspacePackage } from './pack.js';
 import { tempDir } from '@xlt/core/testing';
+import { startLocalRegistry, type LocalRegistry } from './registry/local-registry.js';
+import { dependencyClosure, seedRegistry } from './registry/seed-registry.js';
 
 /** Files a tarball may hold besides package.json: the build, the bin shim, README and LICENSE (and native sources). */
 function allowedInTarball(pkg: WorkspacePackage, path: string): boolean {
@@ -48,38 +51,61 @@ describe('publishable packages', () => {
   });
 });
 
-describe('consumer project from tarballs, offline', () => {
+describe('packages from a local npm registry, installed as a user installs them', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
+  let registry: LocalRegistry | undefined;
   beforeAll(async () => {
-    ({ dir, cleanup } = await tempDir('xlt-consumer-'));
+    ({ dir, cleanup } = await tempDir('xlt-registry-'));
+    registry = await startLocalRegistry(join(dir, 'registry'));
   });
-  afterAll(async () => cleanup?.());
+  afterAll(async () => {
+    await registry?.stop();
+    await cleanup?.();
+  });
 
-  it('installs core, tagging and averaging, type-checks a composition with a custom strategy, and runs it', async () => {
+  it('publishes every package, installs three into an empty project with plain npm install, and runs a program there', async () => {
+    const reg = registry!;
     const packages = await workspacePackages();
-    const wanted = ['@xlt/core', '@xlt/tasks-tagging', '@xlt/averaging'];
-    const tarballs = await mkdir(join(dir, 'tarballs'), { recursive: true }).then(() => join(dir, 'tarballs'));
-    const deps: Record<string, string> = {};
-    for (const name of wanted) deps[name] = `file:${await pack(packages.find((p) => p.name === name)!, tarballs)}`;
-    // what the consumer's own code imports directly
-    const rootManifest = JSON.parse(await readFile(join(repoRoot, 'packages/core/package.json'), 'utf8'));
-    deps.inversify = rootManifest.dependencies.inversify;
+    const consumerDeps = ['@xlt/core', '@xlt/tasks-tagging', '@xlt/averaging'];
+    // The suite runs without network, so Verdaccio has no uplink: it is seeded with exactly the third-party
+    // packages the README's install commands need (inversify and typescript are the consumer's own).
+    const third = await dependencyClosure(consumerDeps.map((n) => packages.find((p) => p.name === n)!.dir), ['inversify', 'typescript']);
+    await seedRegistry(reg, third, dir);
+
+    const sh = (script: string, cwd: string) =>
+      exec('sh', ['-ec', script], { cwd, env: reg.env(), timeout: 600_000, maxBuffer: 64 << 20 }).catch((e: { stdout?: string; stderr?: string; message: string }) => {
+        throw new Error(`${script}\nfailed in ${cwd}: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+      });
+    const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
+    await sh(readmeCommands(readme, 'publish').replaceAll('http://localhost:4873', reg.url), repoRoot);
+    for (const { name, manifest } of packages) {
+      const res = await fetch(`${reg.url}/${name.replace('/', '%2f')}`);
+      expect(res.status, `${name} was not published`).toBe(200);
+      const doc = (await res.json()) as { versions: Record<string, unknown> };
+      expect(Object.keys(doc.versions), name).toContain(manifest.version);
+    }
+
     const project = join(dir, 'app');
     await mkdir(join(project, 'src'), { recursive: true });
-    // Pin every transitive dependency to the version the workspace lock holds, which `npm ci` put in the cache:
-    // the install must work with no network.
-    const lock = JSON.parse(await readFile(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; link?: boolean }> };
-    const overrides: Record<string, string> = {};
-    for (const [path, entry] of Object.entries(lock.packages)) {
-      const name = path.replace(/^.*node_modules\//, '');
-      if (path.startsWith('node_modules/') && !path.includes('/node_modules/', 'node_modules/'.length) && entry.version && !entry.link && !name.startsWith('@xlt/')) {
-        overrides[name] = entry.version;
-      }
+    await sh(readmeCommands(readme, 'install'), project);
+    const lock = await readFile(join(project, 'package-lock.json'), 'utf8');
+    expect(lock, 'every package came from the local registry').not.toMatch(/registry\.npmjs\.org/);
+    expect(existsSync(join(project, 'node_modules/vitest')), 'vitest is no install dependency').toBe(false);
+    for (const name of consumerDeps) {
+      const installed = join(project, 'node_modules', name);
+      const manifest = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8'));
+      const pkg = { dir: installed, name, manifest };
+      const files = (await listFiles(installed)).filter((f) => !f.startsWith('node_modules/'));
+      expect(files.filter((f) => !allowedInTarball(pkg, f)), `${name}: installed files beyond the build, README and LICENSE`).toEqual([]);
+      expect(await importProblems(pkg), `${name}: imports of the installed package`).toEqual([]);
     }
-    for (const name of Object.keys(deps)) delete overrides[name];
-    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: deps, overrides }, null, 2));
-    await exec('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: project, timeout: 300_000 });
+
+    // A third party's own strategy package, published with plain npm publish and found by `xlt plugins`.
+    const plugin = join(dir, 'xlt-strategy-first-half');
+    await writeThirdPartyPlugin(plugin);
+    await sh('npm publish', plugin);
+    await sh('npm install xlt-strategy-first-half', project);
 
     await writeFile(
       join(project, 'tsconfig.json'),
@@ -92,19 +118,66 @@ describe('consumer project from tarballs, offline', () => {
       }),
     );
     await writeFile(join(project, 'src/main.ts'), CONSUMER_SOURCE);
-    const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
-    await exec(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: project }).catch((e) => {
-      throw new Error(`type-check failed:\n${e.stdout}${e.stderr}`);
-    });
-    const { stdout } = await exec(process.execPath, ['out/main.js'], { cwd: project });
+    const { stdout } = await sh(readmeCommands(readme, 'run'), project);
     expect(stdout).toMatch(/^tasks:/m);
     expect(stdout).toMatch(/^ {2}pos +/m);
     expect(stdout).toMatch(/^ {2}ner +/m);
     expect(stdout).toMatch(/^ {2}first-half +my own strategy/m);
     expect(stdout).toMatch(/^ {2}checkpoint-average +/m);
     expect(stdout).toContain('average w = [2,3,4]');
+    // `npx xlt plugins` found the published third-party package by its package.json marker.
+    expect(stdout).toMatch(/^ {2}second-half +a third party's strategy/m);
   });
 });
+
+/** The commands of the README's fenced block marked `<!-- registry-test: <name> -->`, as one script. */
+function readmeCommands(readme: string, name: string): string {
+  const match = new RegExp(`<!-- registry-test: ${name} -->\\s*\`\`\`bash\\n([\\s\\S]*?)\`\`\``).exec(readme);
+  if (!match) throw new Error(`README.md has no bash block marked <!-- registry-test: ${name} -->`);
+  return match[1]!.trim();
+}
+
+/** Every file under `dir`, relative, with forward slashes. */
+async function listFiles(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...(await listFiles(dir, rel)));
+    else out.push(rel);
+  }
+  return out;
+}
+
+/** A minimal third-party strategy package: plain ESM, `@xlt/core` as a peer, the xlt marker in package.json. */
+async function writeThirdPartyPlugin(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    join(dir, 'package.json'),
+    JSON.stringify({
+      name: 'xlt-strategy-first-half', version: '1.0.0', description: 'a third-party xlt strategy', license: 'MIT', type: 'module',
+      exports: { '.': './index.js' }, files: ['index.js'], peerDependencies: { '@xlt/core': '0.1.0' }, dependencies: { inversify: '8.2.3' },
+      xlt: { module: 'secondHalfModule' },
+    }, null, 2),
+  );
+  await writeFile(
+    join(dir, 'index.js'),
+    `import { ContainerModule } from 'inversify';
+import { AveragingStrategy } from '@xlt/core';
+/** Uniform average over the second half of each run's checkpoints. */
+class SecondHalf {
+  id = 'second-half';
+  description = "a third party's strategy: the second half of each run";
+  scope = 'per-run';
+  oracle = false;
+  async plan(runs) {
+    const cps = runs[0].checkpoints.slice(Math.floor(runs[0].checkpoints.length / 2));
+    return cps.map((checkpoint) => ({ checkpoint, weight: 1 / cps.length }));
+  }
+}
+export const secondHalfModule = new ContainerModule(({ bind }) => { bind(AveragingStrategy).toConstantValue(new SecondHalf()); });
+`,
+  );
+}
 
 /** The consumer's program: composes an engine from three packages plus its own strategy and averages two files. */
 const CONSUMER_SOURCE = `

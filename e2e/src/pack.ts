@@ -17,6 +17,7 @@ export interface WorkspacePackage {
   readonly name: string;
   readonly manifest: {
     name: string;
+    version?: string;
     dependencies?: Record<string, string>;
     peerDependencies?: Record<string, string>;
     optionalDependencies?: Record<string, string>;

@@ -62,7 +62,7 @@ export interface NativeAddon {
 /** The addon, or why it could not be loaded. */
 export type AddonLoad = { readonly addon: NativeAddon; readonly path: string } | { readonly addon: null; readonly reason: string };
 
-// OpenMP threads that spin-wait between kernels steal a shared 2-core machine from everything else (PERFORMANCE.md, pitfall 13).
+// OpenMP threads that spin-wait between kernels steal a shared 2-core machine from everything else; this package's README, "Threads".
 process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

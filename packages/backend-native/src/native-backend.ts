@@ -5,17 +5,17 @@ import { loadAddon, type NativeShape } from './addon.js';
 import { arenaLayout } from './layout.js';
 import { NativeEncoderRuntime } from './native-encoder-runtime.js';
 
-/** Model types whose position embedding has `padding_idx = pad_token_id` (HF `RobertaEmbeddings`). */
-const PADDED_POSITION_TYPES = new Set(['xlm-roberta', 'roberta']);
-
 /** Threads for the native kernels: `XLT_NATIVE_THREADS`, else every core Node sees. */
 export function nativeThreads(): number {
   const env = Number(process.env['XLT_NATIVE_THREADS']);
   return Number.isInteger(env) && env > 0 ? env : availableParallelism();
 }
 
-/** The addon's encoder shape for an HF config. */
-export function nativeShape(config: EncoderConfig): NativeShape {
+/**
+ * The addon's encoder shape for an HF config. The position padding row (no gradient; -1 for none) comes from the
+ * provider, so that any RoBERTa-style encoder, not only the model types core knows, gets HF's `padding_idx`.
+ */
+export function nativeShape(config: EncoderConfig, provider: EncoderProvider): NativeShape {
   return {
     layers: config.numHiddenLayers,
     hidden: config.hiddenSize,
@@ -28,7 +28,7 @@ export function nativeShape(config: EncoderConfig): NativeShape {
     hiddenDropout: config.hiddenDropoutProb,
     attnDropout: config.attentionProbsDropoutProb,
     wordPad: config.padTokenId,
-    posPad: PADDED_POSITION_TYPES.has(config.modelType) ? config.padTokenId : -1,
+    posPad: provider.positionPaddingIdx?.(config) ?? -1,
   };
 }
 
@@ -61,7 +61,7 @@ export class NativeBackend implements TrainingBackend {
     }
     const layout = arenaLayout(config, provider);
     load.addon.setThreads(nativeThreads());
-    const handle = new load.addon.NativeEncoder(nativeShape(config), layout.total, layout.roles);
+    const handle = new load.addon.NativeEncoder(nativeShape(config, provider), layout.total, layout.roles);
     const runtime = new NativeEncoderRuntime(config, handle, layout);
     try {
       runtime.load(parameters);

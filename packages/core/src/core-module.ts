@@ -1,9 +1,10 @@
 import { ContainerModule } from 'inversify';
 import { pluginsCommand } from './cli/plugins-command.js';
 import { scoreCommand } from './cli/score-command.js';
-import { CliCommand } from './plugins/command.js';
+import { CliCommand } from './engine/command.js';
 import { experimentModule } from './experiment/index.js';
 import { modelModule } from './model/index.js';
+import { quickstartModule } from './quickstart/quickstart-module.js';
 import { tokenizerModule } from './tokenizer/index.js';
 import { trainerModule } from './trainer/index.js';
 
@@ -14,6 +15,7 @@ export const coreModule = new ContainerModule(async (options) => {
   await tokenizerModule.load(options);
   await trainerModule.load(options);
   await experimentModule.load(options);
+  await quickstartModule.load(options);
   bind(CliCommand).toConstantValue(pluginsCommand);
   bind(CliCommand).toConstantValue(scoreCommand);
 });

@@ -6,9 +6,15 @@ minimum, RoBERTa position ids from the input ids). `transformers` itself is not 
 written out; torch and numpy come from Debian's python3-torch (`.ci/run` installs it).
 
 Usage: hf_reference.py --model-type bert|xlm-roberta --out DIR [--seed N] [--no-prefix] [--with-mlm-head]
+           [--mlm-head tied|untied|no-decoder] [--with-position-ids] [--gamma-beta]
+           [--weights-format safetensors|bin|bin-legacy|bin-sharded] [--storage-dtype D] [--noncontiguous]
        hf_reference.py --forward MODEL_DIR INPUTS.safetensors OUT.safetensors   (an existing folder, data tests)
 Writes DIR/model/{config.json,model.safetensors} (an HF model folder with random weights) and
-DIR/reference.safetensors with the inputs, last_hidden_state, gradients and two AdamW steps.
+DIR/reference.safetensors with the inputs, last_hidden_state, gradients and two AdamW steps. The checkpoint
+variants that users' folders have are options: real pretraining-head names with the decoder tied, untied or not
+saved, the int64 position_ids buffer older transformers saved, LayerNorm gamma/beta names (TF-converted BERT), and
+pytorch_model.bin written by torch.save (zip, legacy or sharded; any float storage dtype; strided views).
+DIR/saved_keys.json lists the tensor names saved, in order.
 """
 import argparse
 import json
@@ -161,11 +167,11 @@ class Prefixed(nn.Module):
 
 
 def write_safetensors(path, tensors, metadata=None):
-    """A minimal safetensors writer (the `safetensors` package is not installed): F32/I32, little-endian."""
+    """A minimal safetensors writer (the `safetensors` package is not installed): F32/I32/I64, little-endian."""
     header, blobs, offset = {}, [], 0
     for name, array in tensors.items():
         array = np.ascontiguousarray(array)
-        dtype = {np.dtype("float32"): "F32", np.dtype("int32"): "I32"}[array.dtype]
+        dtype = {np.dtype("float32"): "F32", np.dtype("int32"): "I32", np.dtype("int64"): "I64"}[array.dtype]
         data = array.astype(array.dtype.newbyteorder("<")).tobytes()
         header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
@@ -216,6 +222,74 @@ def forward_existing(model_dir, inputs_path, out_path):
     write_safetensors(out_path, {"last_hidden_state": hidden.float().numpy()})
 
 
+def add_mlm_head(state, c, roberta, prefix, decoder):
+    """The pretraining heads by their HF names (BertForPreTraining: cls.predictions + cls.seq_relationship;
+    RobertaForMaskedLM: lm_head), with the decoder weight tied (the word-embedding tensor itself, so torch.save
+    stores one storage under two names), untied (its own values) or not saved."""
+    h, v = c["hidden_size"], c["vocab_size"]
+    head = "lm_head." if roberta else "cls.predictions."
+    norm = "layer_norm" if roberta else "transform.LayerNorm"
+    dense = "dense" if roberta else "transform.dense"
+    shapes = {f"{head}{dense}.weight": (h, h), f"{head}{dense}.bias": (h,), f"{head}{norm}.weight": (h,), f"{head}{norm}.bias": (h,), f"{head}bias": (v,)}
+    if not roberta:
+        shapes.update({"cls.seq_relationship.weight": (2, h), "cls.seq_relationship.bias": (2,)})
+    for name, shape in shapes.items():
+        state[name] = 0.2 * torch.randn(shape)
+    if decoder == "tied":
+        state[f"{head}decoder.weight"] = state[f"{prefix}.embeddings.word_embeddings.weight"]
+    elif decoder == "untied":
+        state[f"{head}decoder.weight"] = 0.2 * torch.randn(v, h)
+    if decoder != "no-decoder":
+        state[f"{head}decoder.bias"] = state[f"{head}bias"]
+
+
+def rename_gamma_beta(state):
+    """LayerNorm.weight/.bias as LayerNorm.gamma/.beta, order kept (the names of TF-converted BERT checkpoints)."""
+    renamed = type(state)()
+    for k, v in state.items():
+        if k.endswith("LayerNorm.weight"):
+            k = k[: -len("weight")] + "gamma"
+        elif k.endswith("LayerNorm.bias"):
+            k = k[: -len("bias")] + "beta"
+        renamed[k] = v
+    if hasattr(state, "_metadata"):
+        renamed._metadata = state._metadata
+    return renamed
+
+
+def save_weights(folder, state, args):
+    """model.safetensors, or pytorch_model.bin by torch.save (tied tensors keep sharing their storage)."""
+    if args.weights_format == "safetensors":
+        write_safetensors(os.path.join(folder, "model.safetensors"), {k: v.detach().numpy() for k, v in state.items()}, {"format": "pt"})
+        return
+    dtype = getattr(torch, args.storage_dtype)
+    converted = {}
+
+    def convert(v):
+        if id(v) not in converted:
+            w = v.detach().to(dtype) if v.is_floating_point() else v.detach()
+            converted[id(v)] = w.t().contiguous().t() if args.noncontiguous and w.dim() == 2 else w
+        return converted[id(v)]
+
+    out = type(state)((k, convert(v)) for k, v in state.items())
+    if hasattr(state, "_metadata"):
+        out._metadata = state._metadata
+    if args.weights_format == "bin":
+        torch.save(out, os.path.join(folder, "pytorch_model.bin"))
+    elif args.weights_format == "bin-legacy":
+        torch.save(out, os.path.join(folder, "pytorch_model.bin"), _use_new_zipfile_serialization=False)
+    else:
+        keys = list(out.keys())
+        shards = [keys[: len(keys) // 2], keys[len(keys) // 2 :]]
+        weight_map = {}
+        for i, names in enumerate(shards):
+            file = f"pytorch_model-{i + 1:05d}-of-{len(shards):05d}.bin"
+            torch.save(type(out)((k, out[k]) for k in names), os.path.join(folder, file))
+            weight_map.update({k: file for k in names})
+        with open(os.path.join(folder, "pytorch_model.bin.index.json"), "w") as f:
+            json.dump({"metadata": {"total_size": sum(v.numel() * v.element_size() for v in out.values())}, "weight_map": weight_map}, f, indent=2)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--forward", nargs=3, metavar=("MODEL_DIR", "INPUTS", "OUT"), help="only run an existing model on given inputs")
@@ -224,12 +298,22 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-prefix", action="store_true", help="save as the base model (BertModel layout, no prefix)")
     ap.add_argument("--with-mlm-head", action="store_true", help="add cls.* / lm_head.* tensors (xlt ignores them)")
+    ap.add_argument("--mlm-head", choices=["tied", "untied", "no-decoder"], help="add BertForPreTraining / RobertaForMaskedLM heads by their HF names, the decoder weight tied to the word embeddings, untied, or not saved (as save_pretrained drops tied weights)")
+    ap.add_argument("--with-position-ids", action="store_true", help="save the int64 embeddings.position_ids buffer (transformers < 4.31 did)")
+    ap.add_argument("--gamma-beta", action="store_true", help="save LayerNorm.weight/.bias as LayerNorm.gamma/.beta (TF-converted BERT)")
+    ap.add_argument("--weights-format", choices=["safetensors", "bin", "bin-legacy", "bin-sharded"], default="safetensors", help="model.safetensors, or pytorch_model.bin by torch.save (zip; legacy pre-1.6 format; two shards and an index)")
+    ap.add_argument("--storage-dtype", choices=["float32", "float16", "bfloat16", "float64"], default="float32", help="dtype of the saved float tensors (.bin only); the weights are rounded to it first, so the reference matches")
+    ap.add_argument("--noncontiguous", action="store_true", help="save 2-D tensors as transposed views (column-major strides; .bin only)")
     args = ap.parse_args()
     if args.forward:
         forward_existing(*args.forward)
         return
     if not args.model_type or not args.out:
         ap.error("--model-type and --out are required (or --forward)")
+    if args.mlm_head and (args.no_prefix or args.with_mlm_head):
+        ap.error("--mlm-head needs the prefixed layout and replaces --with-mlm-head")
+    if args.weights_format == "safetensors" and (args.storage_dtype != "float32" or args.noncontiguous):
+        ap.error("--storage-dtype and --noncontiguous need a .bin --weights-format")
     torch.manual_seed(args.seed)
     roberta = args.model_type == "xlm-roberta"
     c = {
@@ -261,6 +345,8 @@ def main():
                 p.copy_(1.0 + 0.2 * torch.randn_like(p))
             else:
                 p.copy_(0.2 * torch.randn_like(p))
+            # Round to the saved dtype so that the float64 reference computes with the weights the file holds.
+            p.copy_(p.to(getattr(torch, args.storage_dtype)).float())
     prefix = "roberta" if roberta else "bert"
     mlm = None
     if args.with_mlm_head:
@@ -270,7 +356,16 @@ def main():
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(c, f, indent=2)
-    write_safetensors(os.path.join(folder, "model.safetensors"), {k: v.detach().numpy() for k, v in model.state_dict().items()}, {"format": "pt"})
+    state = model.state_dict()
+    if args.mlm_head:
+        add_mlm_head(state, c, roberta, prefix, args.mlm_head)
+    if args.with_position_ids:
+        state[("" if args.no_prefix else prefix + ".") + "embeddings.position_ids"] = torch.arange(c["max_position_embeddings"]).unsqueeze(0)
+    if args.gamma_beta:
+        state = rename_gamma_beta(state)
+    save_weights(folder, state, args)
+    with open(os.path.join(args.out, "saved_keys.json"), "w") as f:
+        json.dump(list(state.keys()), f)
 
     # Inputs: 3 rows of 9 tokens, rows 1 and 2 padded at the end, BERT rows with two segments.
     pad = c["pad_token_id"]

@@ -12,7 +12,7 @@ export { nliTask, nliOptionsSchema } from './nli-task.js';
 export { NLI_LABELS, normalizeLabel, type NliLabel } from './labels.js';
 export type { NliExample } from './nli-example.js';
 export { featurizeNli, collateNli, type NliFeature } from './nli-feature.js';
-export { createNliHead, ROBERTA_STYLE_MODEL_TYPES } from './nli-head.js';
+export { createNliHead } from './nli-head.js';
 export { accuracy } from './accuracy.js';
 export { formatNliPredictions, parseNliPredictions } from './predictions.js';
 export { NLI_FORMATS, nliFormatOf, readNli } from './read-nli.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeTaskConformance, whitespaceTokenizer } from '@xlt/core/testing';
 import { nliTask } from './nli-task.js';
 
@@ -15,6 +15,7 @@ writeFileSync(join(broken, 'two-fields.tsv.gz'), gzipSync('A premise.\tA hypothe
 writeFileSync(join(broken, 'pairs.jsonl'), '{"premise": "a", "hypothesis": "b", "label": "neutral"}\n{"premise": "a", "label": "neutral"}\n');
 
 describeTaskConformance(nliTask, {
+  runner: { describe, it, expect, beforeAll },
   files: [
     { path: join(fixtures, 'pairs.tsv') },
     { path: join(fixtures, 'americas.tsv') },

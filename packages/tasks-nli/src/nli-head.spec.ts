@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom, XltError } from '@xlt/core';
+import { seededRandom, taskArchitecture, XltError } from '@xlt/core';
 import { tinyEncoderConfig } from '@xlt/core/testing';
 import { NLI_LABELS } from './labels.js';
 import { createNliHead } from './nli-head.js';
@@ -52,9 +52,17 @@ describe('NLI head', () => {
     }
   });
 
-  it('refuses a model type it has no head for', () => {
+  it('names the HF class transformers loads: <encoder class prefix>ForSequenceClassification', () => {
+    expect(['bert', 'xlm-roberta', 'roberta'].map((type) => taskArchitecture(tinyEncoderConfig(type, H), headFor(type)))).toEqual([
+      'BertForSequenceClassification',
+      'XLMRobertaForSequenceClassification',
+      'RobertaForSequenceClassification',
+    ]);
+  });
+
+  it('refuses an encoder config that declares no architecture (no provider parsed it)', () => {
     expect(() => headFor('gpt2')).toThrow(XltError);
-    expect(() => headFor('gpt2')).toThrow(/model_type "gpt2".*bert, xlm-roberta/);
+    expect(() => headFor('gpt2')).toThrow(/model_type "gpt2".*names no architecture/);
   });
 
   it('initialises weights normal(0, initializer_range) and biases at zero', () => {

@@ -1,10 +1,6 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import { normalArray, seededRandom, XltError, type BatchTargets, type HeadContext, type TaskHead } from '@xlt/core';
 
-/** HF `model_type`s whose sequence-classification head is RoBERTa's `classifier.dense` + `classifier.out_proj`. */
-export const ROBERTA_STYLE_MODEL_TYPES: readonly string[] = ['xlm-roberta', 'roberta', 'camembert'];
-
-
 function linear(tf: typeof tfjs, x: tfjs.Tensor2D, weight: tfjs.Tensor, bias: tfjs.Tensor): tfjs.Tensor2D {
   return tf.add(tf.matMul(x, weight as tfjs.Tensor2D, false, true), bias);
 }
@@ -16,12 +12,14 @@ function param(params: Readonly<Record<string, tfjs.Tensor>>, name: string): tfj
 }
 
 /**
- * The sequence-classification head of HF `transformers` for the encoder's `model_type`, with HF's parameter names:
+ * The sequence-classification head of HF `transformers` for the encoder's architecture (as its provider declares it
+ * in `EncoderConfig.architecture`), with HF's parameter names:
  *
- * - BERT (`BertForSequenceClassification`): the tanh pooler over `[CLS]` (`bert.pooler.dense.*`, which HF keeps in
- *   the encoder checkpoint but only this head uses), dropout, then `classifier.weight` `[L, H]` / `classifier.bias`.
- * - XLM-R / RoBERTa (`RobertaClassificationHead`): over `<s>`, dropout, `classifier.dense` `[H, H]`, tanh, dropout,
- *   `classifier.out_proj` `[L, H]`.
+ * - `pooler-classifier` (BERT, `BertForSequenceClassification`): the tanh pooler over `[CLS]`
+ *   (`bert.pooler.dense.*`, which the pretrained checkpoint holds and the trainer loads from it), dropout, then
+ *   `classifier.weight` `[L, H]` / `classifier.bias`.
+ * - `dense-out-proj` (XLM-R / RoBERTa, `RobertaClassificationHead`): over `<s>`, dropout, `classifier.dense`
+ *   `[H, H]`, tanh, dropout, `classifier.out_proj` `[L, H]`.
  *
  * Dropout is `options.classifierDropout`, else the config's `classifier_dropout`, else `hidden_dropout_prob`, as in HF;
  * its masks are drawn from `dropoutSeed` (one seed per dropout layer), else from a generator seeded with
@@ -31,12 +29,14 @@ export function createNliHead(context: HeadContext): TaskHead {
   const { encoder, labels, options } = context;
   const hidden = encoder.hiddenSize;
   const numLabels = labels.length;
-  const robertaStyle = ROBERTA_STYLE_MODEL_TYPES.includes(encoder.modelType);
-  if (!robertaStyle && encoder.modelType !== 'bert') {
+  const architecture = encoder.architecture;
+  if (!architecture) {
     throw new XltError(
-      `The NLI task has no classification head for model_type "${encoder.modelType}"; it supports bert, ${ROBERTA_STYLE_MODEL_TYPES.join(', ')}.`,
+      `The NLI task cannot build a classification head for model_type "${encoder.modelType}": its config names no architecture (EncoderConfig.architecture, which an encoder provider sets when it parses config.json).`,
     );
   }
+  const robertaStyle = architecture.classificationHead === 'dense-out-proj';
+  const pooler = `${architecture.parameterPrefix}pooler.dense`;
   const configured = options.classifierDropout ?? encoder.raw.classifier_dropout;
   const dropoutRate = typeof configured === 'number' ? configured : encoder.hiddenDropoutProb;
   // Without a dropoutSeed from the trainer, masks come from a generator seeded with options.seed, so runs still repeat.
@@ -57,14 +57,15 @@ export function createNliHead(context: HeadContext): TaskHead {
         'classifier.out_proj.bias': [numLabels],
       }
     : {
-        'bert.pooler.dense.weight': [hidden, hidden],
-        'bert.pooler.dense.bias': [hidden],
+        [`${pooler}.weight`]: [hidden, hidden],
+        [`${pooler}.bias`]: [hidden],
         'classifier.weight': [numLabels, hidden],
         'classifier.bias': [numLabels],
       };
 
   return {
     parameters,
+    architectureSuffix: 'ForSequenceClassification',
     init(random: () => number): Record<string, Float32Array> {
       // Sorted names: the draw order, hence the values, do not depend on object key order.
       const values: Record<string, Float32Array> = {};
@@ -83,7 +84,7 @@ export function createNliHead(context: HeadContext): TaskHead {
           const dense = tf.tanh(linear(tf, dropout(tf, first, training, seed), param(params, 'classifier.dense.weight'), param(params, 'classifier.dense.bias')));
           return linear(tf, dropout(tf, dense, training, seed), param(params, 'classifier.out_proj.weight'), param(params, 'classifier.out_proj.bias'));
         }
-        const pooled = tf.tanh(linear(tf, first, param(params, 'bert.pooler.dense.weight'), param(params, 'bert.pooler.dense.bias')));
+        const pooled = tf.tanh(linear(tf, first, param(params, `${pooler}.weight`), param(params, `${pooler}.bias`)));
         return linear(tf, dropout(tf, pooled, training, seed), param(params, 'classifier.weight'), param(params, 'classifier.bias'));
       });
     },

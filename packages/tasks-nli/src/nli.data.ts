@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTokenizer } from '@xlt/core';
 import { describeTaskConformance, sharedPath } from '@xlt/core/testing';
 import { NLI_LABELS } from './labels.js';
@@ -103,6 +103,7 @@ describe('NLI with the real mBERT tokenizer', () => {
 });
 
 describeTaskConformance(nliTask, {
+  runner: { describe, it, expect, beforeAll },
   files: [
     { path: sharedPath('data', 'nli', 'xnli', 'dev-de.tsv.gz') },
     { path: sharedPath('data', 'nli', 'americasnli', 'test', 'nah.tsv.gz') },

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeTaskConformance, whitespaceTokenizer } from '@xlt/core/testing';
 import { QaTask } from './qa-task.js';
 
@@ -42,6 +42,7 @@ writeFileSync(
 );
 
 describeTaskConformance(new QaTask(), {
+  runner: { describe, it, expect, beforeAll },
   files: [
     { path: join(fixtures, 'squad-sample.json') },
     { path: join(fixtures, 'tydiqa-sample.json') },

@@ -16,6 +16,7 @@ export function createQaHead(context: HeadContext): TaskHead {
   const std = context.encoder.initializerRange;
   return {
     parameters: { 'qa_outputs.weight': [2, hidden], 'qa_outputs.bias': [2] },
+    architectureSuffix: 'ForQuestionAnswering',
     init(random) {
       const normal = normalSampler(random);
       const weight = new Float32Array(2 * hidden);
@@ -28,7 +29,7 @@ export function createQaHead(context: HeadContext): TaskHead {
       if (!weight || !bias) throw new XltError('The QA head needs the parameters qa_outputs.weight and qa_outputs.bias.');
       return tf.tidy(() => {
         const [b, t, h] = hiddenStates.shape;
-        // A plain matMul against an explicit transpose: transpose flags are slow on wasm (PERFORMANCE.md 6.3).
+        // A plain matMul against an explicit transpose: TF.js wasm is fast only for NN products, and transpose flags take its slow path.
         const flat = tf.matMul(tf.reshape(hiddenStates, [b * t, h]), tf.transpose(weight));
         return tf.reshape(tf.add(flat, bias), [b, t, 2]);
       });

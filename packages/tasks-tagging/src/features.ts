@@ -1,4 +1,4 @@
-import type { BatchTargets, Feature, TaskContext, Tokenizer } from '@xlt/core';
+import { InputError, type BatchTargets, type Feature, type TaskContext, type Tokenizer } from '@xlt/core';
 import { parseTaggingOptions } from './options.js';
 import type { TaggedSentence, TagPrediction } from './tagged-sentence.js';
 
@@ -28,7 +28,11 @@ export async function featurizeTagging(
   return Promise.all(
     examples.map(async (example, exampleIndex) => {
       const [encoding] = await tokenizer.encodeWords(example.words, { maxLength: context.maxLength });
-      if (!encoding) throw new Error(`The tokenizer returned no encoding for sentence ${exampleIndex} of ${example.file}:${example.line}`);
+      if (!encoding) {
+        throw new InputError([
+          { file: example.file, line: example.line, expected: `a sentence the tokenizer encodes (sentence ${exampleIndex})`, found: 'no encoding from the tokenizer' },
+        ]);
+      }
       const firstTokens = new Array<number>(example.words.length).fill(-1);
       const labels = new Array<number>(encoding.ids.length).fill(IGNORE_LABEL);
       encoding.wordIds.forEach((word, t) => {
@@ -53,6 +57,7 @@ export function collateTagging(features: readonly TaggingFeature[], sequenceLeng
   const labels = new Int32Array(features.length * sequenceLength).fill(IGNORE_LABEL);
   features.forEach((f, b) => {
     if (f.labels.length > sequenceLength) {
+      // A bug in batching, not user input: a plain Error keeps its stack.
       throw new Error(`Feature ${b} has ${f.labels.length} tokens, more than the batch's sequence length ${sequenceLength}`);
     }
     labels.set(f.labels, b * sequenceLength);
@@ -77,6 +82,7 @@ export function decodeTagging(
   features.forEach((feature, k) => {
     const row = logits[k]!;
     if (row.length < feature.inputIds.length * L) {
+      // The trainer's logits disagree with its own features: a bug, so a plain Error keeps its stack.
       throw new Error(`Logits of feature ${k} hold ${row.length} values, expected ${feature.inputIds.length} tokens x ${L} labels`);
     }
     let truncatedWords = 0;
@@ -99,6 +105,7 @@ export function decodeTagging(
     out[feature.exampleIndex] = { tags, truncatedWords };
   });
   return out.map((p, i) => {
+    // Every example yields a feature by construction: a bug otherwise, so a plain Error keeps its stack.
     if (!p) throw new Error(`No feature for example ${i} (${examples[i]!.file}:${examples[i]!.line})`);
     return p;
   });

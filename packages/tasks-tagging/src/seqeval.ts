@@ -1,3 +1,5 @@
+import { XltError } from '@xlt/core';
+
 /**
  * Entity-level NER scores computed exactly as Python's `seqeval` (v1.2.2) computes them, so xlt's numbers can be
  * put beside published ones. Two modes:
@@ -107,7 +109,8 @@ export function getStrictIob2Entities(sentence: readonly string[]): Entity[] {
   const tokens = sentence.map(schemeToken);
   for (let i = 0; i < tokens.length; i++) {
     if (!'BIO'.includes(tokens[i]!.prefix) || tokens[i]!.prefix === '') {
-      throw new Error(`Invalid token is found: ${sentence[i]}. Allowed prefixes are: I|O|B.`);
+      // Gold or predicted tags come from the user's data and labels: a user error (seqeval's own message).
+      throw new XltError(`Invalid token is found: ${sentence[i]}. Allowed prefixes are: I|O|B.`);
     }
   }
   const outside: SchemeToken = { prefix: 'O', tag: '_' };

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeTaskConformance, whitespaceTokenizer } from '@xlt/core/testing';
 import { nerTask } from './ner-task.js';
 import { posTask } from './pos-task.js';
@@ -28,6 +28,7 @@ writeFileSync(join(scratch, 'bad-tag.tsv'), 'xx:Ana\tB-PER\nxx:runs\tO\n\nxx:in\
 writeFileSync(join(scratch, 'ragged.txt'), 'Ana B-PER\nruns O\n\nin extra O\nLima B-LOC\n');
 
 describeTaskConformance(posTask, {
+  runner: { describe, it, expect, beforeAll },
   files: [
     { path: join(fixtures, 'pos-sample.conllu') },
     { path: join(scratch, 'pos-copy.data') },
@@ -46,6 +47,7 @@ describeTaskConformance(posTask, {
 });
 
 describeTaskConformance(nerTask, {
+  runner: { describe, it, expect, beforeAll },
   files: [
     { path: join(fixtures, 'wikiann-sample.tsv') },
     { path: join(fixtures, 'ner-space.txt') },

@@ -1,5 +1,5 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import { normalArray, type BatchTargets, type HeadContext, type TaskHead } from '@xlt/core';
+import { normalArray, XltError, type BatchTargets, type HeadContext, type TaskHead } from '@xlt/core';
 import { IGNORE_LABEL } from './features.js';
 
 /** Normal(0, std) samples from a uniform [0, 1) generator (core's Box–Muller sampler). */
@@ -25,9 +25,10 @@ export function createTokenClassificationHead(context: HeadContext): TokenClassi
   const L = context.labels.length;
   const H = context.encoder.hiddenSize;
   const dropout = context.encoder.hiddenDropoutProb;
-  if (L < 1) throw new Error('A token classification head needs at least one label');
+  if (L < 1) throw new XltError('A token classification head needs at least one label; the label list is empty');
   return {
     parameters: { 'classifier.weight': [L, H], 'classifier.bias': [L] },
+    architectureSuffix: 'ForTokenClassification',
     init(random) {
       return {
         'classifier.weight': normalSamples(L * H, context.encoder.initializerRange, random),
@@ -37,13 +38,14 @@ export function createTokenClassificationHead(context: HeadContext): TokenClassi
     forward(tf, hidden, params, training, dropoutSeed) {
       return tf.tidy(() => {
         const [B, T, hiddenSize] = hidden.shape;
-        if (hiddenSize !== H) throw new Error(`Hidden states have size ${hiddenSize}, the head expects ${H}`);
+        // A checkpoint's head from another encoder size: the user's folder, not a bug.
+        if (hiddenSize !== H) throw new XltError(`Hidden states have size ${hiddenSize}, the head expects ${H}`);
         const weight = params['classifier.weight'];
         const bias = params['classifier.bias'];
-        if (!weight || !bias) throw new Error('The token classification head needs classifier.weight and classifier.bias');
+        if (!weight || !bias) throw new XltError('The token classification head needs classifier.weight and classifier.bias');
         let x: tfjs.Tensor = hidden;
         if (training && dropout > 0) x = tf.dropout(x, dropout, undefined, dropoutSeed);
-        // A plain (untransposed) matMul: TF.js wasm is fast only for NN products (PERFORMANCE.md section 6.3).
+        // A plain (untransposed) matMul: TF.js wasm is fast only for NN products.
         const flat = tf.reshape(x, [B * T, H]);
         const logits = tf.add(tf.matMul(flat, tf.transpose(weight)), bias);
         return tf.reshape(logits, [B, T, L]) as tfjs.Tensor3D;
@@ -51,9 +53,11 @@ export function createTokenClassificationHead(context: HeadContext): TokenClassi
     },
     loss(tf, logits, targets: BatchTargets) {
       const labels = targets['labels'];
+      // Collation always sets these: a bug otherwise, so a plain Error keeps its stack.
       if (!(labels instanceof Int32Array)) throw new Error('Tagging targets need `labels` as an Int32Array [B, T]');
       return tf.tidy(() => {
         const n = labels.length;
+        // Logits and labels come from the same batch: a bug otherwise.
         if (logits.size !== n * L) throw new Error(`Logits hold ${logits.size} values, labels ${n} tokens x ${L} labels`);
         const mask = new Float32Array(n);
         const safe = new Int32Array(n);
@@ -61,7 +65,7 @@ export function createTokenClassificationHead(context: HeadContext): TokenClassi
         for (let i = 0; i < n; i++) {
           const label = labels[i]!;
           if (label === IGNORE_LABEL) continue;
-          if (label < 0 || label >= L) throw new Error(`Label ${label} at position ${i} is outside 0..${L - 1}`);
+          if (label < 0 || label >= L) throw new XltError(`Label ${label} at position ${i} is outside 0..${L - 1} (the task has ${L} labels)`);
           mask[i] = 1;
           safe[i] = label;
           count++;

@@ -1,5 +1,5 @@
 import type { AveragingStrategy, RunInfo } from '@xlt/core';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { conformanceContext, conformanceRuns, runStrategyConformance } from '../testing/index.js';
 import {
   BestSourceDevStrategy,
@@ -22,7 +22,8 @@ const conformanceOptions: Record<string, { options?: Record<string, unknown>; in
   'greedy-soup': { invalidOptions: [{ candidates: 'some' }] },
 };
 
-for (const strategy of builtinStrategies()) runStrategyConformance(strategy, conformanceOptions[strategy.id] ?? {});
+const runner = { describe, it, expect, beforeAll };
+for (const strategy of builtinStrategies()) runStrategyConformance(strategy, { runner, ...conformanceOptions[strategy.id] });
 
 const plan = (s: AveragingStrategy, runs: RunInfo[], options: Record<string, unknown> = {}) =>
   s.plan(runs, s.optionsSchema!.parse(options) as Record<string, unknown>, conformanceContext());

@@ -1,9 +1,11 @@
 import type { AveragingStrategy, RunInfo, WeightedCheckpoint } from '@xlt/core';
-import { describe, expect, it } from 'vitest';
+import type { TestApi } from '@xlt/core/testing';
 import { conformanceContext, conformanceRuns, type TargetDevProbe } from './strategy-fixtures.js';
 
 /** What the conformance suite needs besides the strategy. */
 export interface StrategyConformanceOptions {
+  /** The runner's test functions: `{ describe, it, expect, beforeAll }` from vitest (or Jest). */
+  readonly runner: TestApi;
   /** Valid options for the strategy (the suite plans with them); default `{}`. */
   readonly options?: Record<string, unknown>;
   /** Extra invalid options that the schema must reject, besides the suite's own garbage. */
@@ -21,12 +23,13 @@ function parse(strategy: AveragingStrategy, options: unknown): Record<string, un
 }
 
 /**
- * Registers the vitest conformance tests every {@link AveragingStrategy} must pass (built-in or third-party):
+ * Registers, through the caller's test runner, the conformance tests every {@link AveragingStrategy} must pass (built-in or third-party):
  * a well-formed plugin, a schema that rejects garbage, plan weights positive and summing to 1, only the given
  * checkpoints (the same objects, from the planned runs) used, deterministic plans, and the oracle flag honoured
  * (a non-oracle strategy never reads `targetDev`; an oracle says so in its description).
  */
-export function runStrategyConformance(strategy: AveragingStrategy, conformance: StrategyConformanceOptions = {}): void {
+export function runStrategyConformance(strategy: AveragingStrategy, conformance: StrategyConformanceOptions): void {
+  const { describe, it, expect } = conformance.runner;
   const makeRuns = conformance.runs ?? (() => conformanceRuns());
   const options = conformance.options ?? {};
 

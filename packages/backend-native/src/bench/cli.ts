@@ -6,7 +6,7 @@
  * `ratio size=<name> train=<x> eval=<y>` lines.
  *
  * Flags: `--size small,mid` (default; or `base`), `--rounds N` (3 small, 2 mid, 1 base), `--warmup N`, `--iters N`,
- * `--threads N` (1, for both: 2-thread runs oversubscribe a shared 2-core box, see PERFORMANCE.md), `--python PATH` (/usr/bin/python3). `XLT_SHARED` points at the shared folder.
+ * `--threads N` (1, for both: 2-thread runs oversubscribe a shared 2-core box, see the README's measurements), `--python PATH` (/usr/bin/python3). `XLT_SHARED` points at the shared folder.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -61,7 +61,7 @@ function main(): void {
   if (!existsSync(script)) throw new Error(`PyTorch reference not found at ${script}; set XLT_SHARED to the shared folder`);
   const xltChild = join(here, 'xlt-step.js');
   // The addon waits passively between OpenMP regions; give torch the same policy, else its spinning threads
-  // collapse on a shared 2-core machine (PERFORMANCE.md, pitfall 13) and the ratio measures the neighbours.
+  // collapse on a shared 2-core machine (as the addon's threads would; README, "Threads") and the ratio measures the neighbours.
   const env = { ...process.env, OMP_WAIT_POLICY: process.env['OMP_WAIT_POLICY'] ?? 'PASSIVE' };
   const lines: string[] = [];
   const rows: string[][] = [['shape', 'impl', 'train step', 'fwd / bwd / adamw', 'eval fwd', 'peak RSS']];

@@ -15,7 +15,7 @@ export interface BenchShape {
 
 const common = { labels: 9, dropout: 0.1, maxPos: 512 };
 
-/** The shapes of PERFORMANCE.md: small and mid (vocab of mBERT), and the two base models. */
+/** The shapes measured in this package's README: small and mid (vocab of mBERT), and the two base models. */
 export const BENCH_SHAPES: Readonly<Record<string, readonly BenchShape[]>> = {
   small: [{ ...common, name: 'small', layers: 2, hidden: 128, heads: 2, ffn: 512, vocab: 119547, batch: 16, seq: 64 }],
   mid: [{ ...common, name: 'mid', layers: 6, hidden: 384, heads: 12, ffn: 1536, vocab: 119547, batch: 16, seq: 128 }],

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   };
   const provider = tinyProvider('bert');
   const layout = arenaLayout(config, provider);
-  const runtime = new NativeEncoderRuntime(config, new load.addon.NativeEncoder(nativeShape(config), layout.total, layout.roles), layout);
+  const runtime = new NativeEncoderRuntime(config, new load.addon.NativeEncoder(nativeShape(config, provider), layout.total, layout.roles), layout);
   // Fill the arena in place (uniform with std 0.02; LayerNorm weights 1, biases 0), so no JS copy of the weights exists.
   let x = 0x12345678;
   for (const [name, t] of runtime.parameters()) {

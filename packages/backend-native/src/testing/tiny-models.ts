@@ -69,6 +69,8 @@ export function tinyProvider(modelType: 'bert' | 'xlm-roberta'): EncoderProvider
       for (let i = 0; i < c.numHiddenLayers; i++) for (const [n, s] of LAYER_SHAPES(H, c.intermediateSize)) m.set(`${prefix}encoder.layer.${i}.${n}`, s);
       return m;
     },
+    // RoBERTa's position row `padding_idx = pad` gets no gradient; BERT's every row trains.
+    ...(modelType === 'bert' ? {} : { positionPaddingIdx: (c: EncoderConfig) => c.padTokenId }),
     positionIds(ids, c) {
       if (modelType === 'bert') return ids.map((_, i) => i);
       let count = 0;

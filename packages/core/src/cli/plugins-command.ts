@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CliCommand } from '../plugins/command.js';
+import type { CliCommand } from '../engine/command.js';
 import type { Engine } from '../engine/engine.js';
 
 /** Lines of `xlt plugins`: each extension point with one line per plugin. */

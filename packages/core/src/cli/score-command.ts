@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Engine } from '../engine/engine.js';
-import type { CliCommand } from '../plugins/command.js';
+import type { CliCommand } from '../engine/command.js';
 import type { Metrics } from '../plugins/task.js';
 import { readText } from '../util/files.js';
 import { InputError } from '../errors.js';

@@ -8,6 +8,28 @@ export const pluginRef = z.union(
 /** See {@link pluginRef}. */
 export type PluginRef = z.infer<typeof pluginRef>;
 
+/**
+ * An averaging strategy in a config: its id alone, or `{ id, name?, options? }`. The name keys its results,
+ * model and evaluation folders, so one strategy can run several times with different options (an ablation); see
+ * `strategyEntries` for the default name.
+ */
+export const strategyRef = z.union(
+  [
+    z.string().min(1),
+    z.strictObject({
+      id: z.string().min(1),
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._=,+\[\]-]*$/, 'a name of letters, digits and . _ = , + [ ] - (it names folders)')
+        .optional(),
+      options: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ],
+  { error: 'a strategy id (string) or { "id": ..., "name": ..., "options": {...} }' },
+);
+/** See {@link strategyRef}. */
+export type StrategyRef = z.infer<typeof strategyRef>;
+
 const files = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'a file path or a list of file paths' });
 
 /** Data of one language: test (evaluation) data, and optional dev (oracle only) and train (few-shot) data. */
@@ -28,6 +50,39 @@ export const gridSchema = z.strictObject({
   schedule: z.array(z.enum(['linear', 'constant'])).min(1).default(['linear']),
   warmup: z.array(z.number().min(0)).min(1).default([0.1]),
   seeds: z.array(z.number().int().nonnegative()).min(1).default([1]),
+});
+
+/**
+ * Where the task head of the runs comes from. `shared-frozen` (the default, the protocol of Schmidt, Vulić and
+ * Glavaš 2023, "Free Lunch"): before the grid, the head is trained once on the source train data with the encoder
+ * frozen (linear probing, seed `seed`), then every run starts from it and keeps it frozen, so that runs differ only
+ * in their encoders and averaging them is meaningful. `per-run`: each run draws its head from its own seed and
+ * trains it with the encoder.
+ */
+export const headSchema = z.strictObject({
+  protocol: z.enum(['shared-frozen', 'per-run']).default('shared-frozen'),
+  /** Seed of the shared head's initialisation, data order and dropout. */
+  seed: z.number().int().nonnegative().default(0),
+  /** Epochs of the head phase over the source train data. */
+  epochs: z.number().int().positive().default(1),
+  /** Peak learning rate of the head phase (linear decay, no warm-up). */
+  learningRate: positive.default(1e-3),
+  /** Batch size of the head phase; default the grid's first batch size. */
+  batchSize: z.number().int().positive().optional(),
+});
+/** See {@link headSchema}. */
+export type HeadConfig = z.infer<typeof headSchema>;
+
+/** Training settings shared by every run. */
+export const trainingSchema = z.strictObject({
+  maxLength: z.number().int().positive().default(128),
+  weightDecay: z.number().min(0).default(0.01),
+  maxGradNorm: z.number().positive().default(1),
+  gradientAccumulation: z.number().int().positive().default(1),
+  maxTrainExamples: z.number().int().positive().optional(),
+  maxEvalExamples: z.number().int().positive().optional(),
+  evalBatchSize: z.number().int().positive().default(64),
+  head: headSchema.prefault({}),
 });
 
 /** The whole experiment file of `xlt run`. Task and strategy options are validated by their plugins. */
@@ -56,25 +111,14 @@ export const experimentSchema = z.strictObject({
     ])
     .default({ mode: 'zero-shot' }),
   grid: gridSchema.default(gridSchema.parse({})),
-  training: z
-    .strictObject({
-      maxLength: z.number().int().positive().default(128),
-      weightDecay: z.number().min(0).default(0.01),
-      maxGradNorm: z.number().positive().default(1),
-      gradientAccumulation: z.number().int().positive().default(1),
-      maxTrainExamples: z.number().int().positive().optional(),
-      maxEvalExamples: z.number().int().positive().optional(),
-      evalBatchSize: z.number().int().positive().default(64),
-      freezeHeadFrom: z.string().optional(),
-    })
-    .default({ maxLength: 128, weightDecay: 0.01, maxGradNorm: 1, gradientAccumulation: 1, evalBatchSize: 64 }),
+  training: trainingSchema.prefault({}),
   checkpoints: z
     .strictObject({
       everySteps: z.number().int().positive().optional(),
       perEpoch: z.number().int().positive().default(1),
     })
     .default({ perEpoch: 1 }),
-  strategies: z.array(pluginRef).min(1).optional(),
+  strategies: z.array(strategyRef).min(1).optional(),
   /**
    * Which runs an across-run strategy (run averaging, CA+RA) combines: `all` runs of the grid into one model, or
    * the runs of each grid point that differ only by `seeds` (one model per hyperparameter setting, as in the
@@ -85,7 +129,6 @@ export const experimentSchema = z.strictObject({
   sinks: z.array(z.string().min(1)).min(1).optional(),
   /** Output folder, relative to the config file; `--out` overrides it. */
   output: z.string().min(1).optional(),
-  plugins: z.array(z.string().min(1)).default([]),
 });
 
 /** A validated experiment, defaults filled in. */

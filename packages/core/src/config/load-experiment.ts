@@ -5,6 +5,9 @@ import type { Plugin } from '../plugins/plugin.js';
 import { parseLocated, readLocated, type LocatedDocument } from './document.js';
 import { experimentSchema, type ExperimentConfig, type PluginRef } from './experiment-schema.js';
 import { formatPath, zodIssues } from './issues.js';
+import { duplicateStrategyNames, strategyEntries } from './strategy-names.js';
+
+export { duplicateStrategyNames, optionsLabel, strategyEntries, type StrategyEntry } from './strategy-names.js';
 
 /**
  * Validates an experiment document against the core schema and each named plugin's own options schema.
@@ -40,6 +43,17 @@ export function validateExperiment(doc: LocatedDocument, engine: Engine): Experi
   };
   checkRef(engine.tasks, raw.task, ['task']);
   if (Array.isArray(raw.strategies)) raw.strategies.forEach((s, i) => checkRef(engine.strategies, s, ['strategies', i]));
+  if (parsed.success && parsed.data.strategies) {
+    for (const [first, later] of duplicateStrategyNames(strategyEntries(parsed.data.strategies))) {
+      issues.push({
+        file: doc.file,
+        ...doc.locate(['strategies', later.index]),
+        path: later.path,
+        expected: `a strategy name no other entry has (add "name" to one of them)`,
+        found: `${JSON.stringify(later.name)}, the name of ${first.path} too`,
+      });
+    }
+  }
   if (typeof raw.backend === 'string' && raw.backend !== 'auto' && !engine.backends.has(raw.backend)) {
     issues.push({
       file: doc.file,

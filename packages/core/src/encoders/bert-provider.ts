@@ -1,4 +1,4 @@
-import type { EncoderConfig, EncoderProvider } from '../plugins/encoder.js';
+import type { EncoderArchitecture, EncoderConfig, EncoderProvider } from '../plugins/encoder.js';
 import { parseEncoderConfig } from './encoder-config.js';
 import { encoderParameterShapes } from './parameter-shapes.js';
 
@@ -10,7 +10,13 @@ export class BertProvider implements EncoderProvider {
   readonly parameterPrefix = 'bert.';
 
   parseConfig(raw: unknown, file: string): EncoderConfig {
-    return parseEncoderConfig(raw, file, this.modelTypes, { typeVocabSize: 2, padTokenId: 0, layerNormEps: 1e-12 });
+    const config = parseEncoderConfig(raw, file, this.modelTypes, { typeVocabSize: 2, padTokenId: 0, layerNormEps: 1e-12 });
+    return { ...config, architecture: this.architecture() };
+  }
+
+  /** `Bert*` classes; sequence classification over the pretrained pooler (`BertForSequenceClassification`). */
+  architecture(): EncoderArchitecture {
+    return { classPrefix: 'Bert', parameterPrefix: this.parameterPrefix, classificationHead: 'pooler-classifier' };
   }
 
   parameterShapes(config: EncoderConfig): Map<string, readonly number[]> {

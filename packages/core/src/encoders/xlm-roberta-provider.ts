@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import type { EncoderConfig, EncoderProvider } from '../plugins/encoder.js';
+import type { EncoderArchitecture, EncoderConfig, EncoderProvider } from '../plugins/encoder.js';
 import { parseEncoderConfig } from './encoder-config.js';
 import { encoderParameterShapes } from './parameter-shapes.js';
 
@@ -21,7 +21,16 @@ export class XlmRobertaProvider implements EncoderProvider {
         { file, path: 'max_position_embeddings', expected: `more than pad_token_id + 1 = ${config.padTokenId + 1} (positions start after the pad id)`, found: String(config.maxPositionEmbeddings) },
       ]);
     }
-    return config;
+    return { ...config, architecture: this.architecture(config.modelType) };
+  }
+
+  /**
+   * `XLMRoberta*` classes for `xlm-roberta`, `Roberta*` for `roberta`; both classify with `RobertaClassificationHead`
+   * (`classifier.dense` + `classifier.out_proj`), not the pooler.
+   */
+  architecture(modelType: string): EncoderArchitecture {
+    const classPrefix = modelType === 'roberta' ? 'Roberta' : 'XLMRoberta';
+    return { classPrefix, parameterPrefix: this.parameterPrefix, classificationHead: 'dense-out-proj' };
   }
 
   parameterShapes(config: EncoderConfig): Map<string, readonly number[]> {

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Container, type ContainerModule } from 'inversify';
 import { AveragingStrategy } from '../plugins/averaging.js';
 import { TrainingBackend } from '../plugins/backend.js';
-import { CliCommand } from '../plugins/command.js';
+import { CliCommand } from './command.js';
 import { EncoderProvider } from '../plugins/encoder.js';
 import { ResultsSink } from '../plugins/results.js';
 import { TaskPlugin } from '../plugins/task.js';

@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import { XltError } from '../errors.js';
-import type { CliCommand } from '../plugins/command.js';
+import type { CliCommand } from '../engine/command.js';
 import { writeFileAtomic } from '../util/files.js';
 import { engineServices } from './engine-services.js';
 import { prepareExperiment } from './experiment-context.js';

@@ -1,29 +1,53 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
 import { selectBackend, type BackendChoice } from '../backends/select-backend.js';
 import type { Engine } from '../engine/engine.js';
 import { XltError } from '../errors.js';
 import { resolveModel } from '../hub/resolve-model.js';
 import { loadPretrained } from '../model/load-pretrained.js';
-import type { NamedTensors } from '../plugins/encoder.js';
+import type { PretrainedModel } from '../model/pretrained-model.js';
 import type { Feature, TaskContext, TaskHead } from '../plugins/task.js';
 import { loadTokenizer } from '../tokenizer/load-tokenizer.js';
 import type { HeadParameters } from '../trainer/head-pass.js';
 import { predict } from '../trainer/predict.js';
-import { train as trainRun } from '../trainer/train.js';
+import { loadHeadParameters, train as trainRun } from '../trainer/train.js';
+import { writeSafetensors } from '../safetensors/writer.js';
 import type { TrainingJob, TrainingResult } from '../trainer/training-job.js';
 import { resolveConfigPath } from './experiment-data.js';
-import { CheckpointMerger, type ExperimentServices, type PredictionJob, type RunTrainingJob } from './services.js';
+import { trainLinearProbe } from './linear-probe.js';
+import { CheckpointMerger, type ExperimentServices, type HeadTrainingJob, type PredictionJob, type RunTrainingJob } from './services.js';
 
-/** The head tensors of a fine-tuned folder, when they are exactly the head's parameters (else a fresh head is drawn). */
-function headFrom(stored: NamedTensors, head: TaskHead): HeadParameters | undefined {
-  const out: HeadParameters = {};
+/** File of the shared head that the head phase writes into its folder. */
+export const SHARED_HEAD_FILE = 'head.safetensors';
+
+/**
+ * Compute threads of a backend, for provenance: what its probe reports (`8 threads`, `single thread`), one for
+ * TF.js's JavaScript kernels, else libtensorflow's default (`TF_NUM_INTRAOP_THREADS`, else every core).
+ */
+export function backendThreads(id: string, detail: string): number {
+  const counted = /(\d+) threads?\b/.exec(detail);
+  if (counted) return Number(counted[1]);
+  if (/single thread|JavaScript kernels/i.test(detail) || id === 'tfjs-cpu') return 1;
+  const intraOp = Number(process.env['TF_NUM_INTRAOP_THREADS']);
+  return Number.isInteger(intraOp) && intraOp > 0 ? intraOp : availableParallelism();
+}
+
+/**
+ * The head parameters a model folder holds, by the head's names and shapes: the task-head tensors of a fine-tuned
+ * folder and BERT's pooler, which `loadPretrained` keeps apart from the head. `missing` describes each parameter
+ * the folder lacks or holds with another shape (a classifier for another label count); training draws those
+ * fresh, as `transformers`' `from_pretrained` does, prediction cannot.
+ */
+function headFrom(pretrained: Pick<PretrainedModel, 'head' | 'pooler'>, head: TaskHead): { params: HeadParameters; missing: string[] } {
+  const params: HeadParameters = {};
+  const missing: string[] = [];
   for (const [name, shape] of Object.entries(head.parameters)) {
-    const t = stored.get(name);
-    if (!t || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) return undefined;
-    out[name] = t.data;
+    const t = pretrained.head.get(name) ?? pretrained.pooler.get(name);
+    if (t && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) params[name] = t.data;
+    else missing.push(`${name} (expected shape [${shape.join(', ')}], found ${t ? `shape [${t.shape.join(', ')}]` : 'nothing'})`);
   }
-  return out;
+  return { params, missing };
 }
 
 /**
@@ -76,7 +100,7 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
           head,
           context,
           features,
-          initialHead: headFrom(pretrained.head, head),
+          initialHead: job.head ? await loadHeadParameters(job.head.file, head.parameters) : headFrom(pretrained, head).params,
           options: {
             learningRate: hp.learningRate,
             batchSize: hp.batchSize,
@@ -89,6 +113,7 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
             seed: hp.seed,
             ...(job.checkpoints.everySteps ? { checkpointEverySteps: job.checkpoints.everySteps } : { checkpointsPerEpoch: job.checkpoints.perEpoch }),
             resume: true,
+            freezeHead: job.head?.frozen ?? false,
           },
           evalBatchSize: job.training.evalBatchSize,
           tokenizerFolder: pretrained.folder,
@@ -100,6 +125,43 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
         runtime.dispose();
       }
     },
+    async trainHead(job: HeadTrainingJob) {
+      const { pretrained, runtime, tokenizer } = await load(job.model, job.backend);
+      try {
+        const context: TaskContext = { labels: job.labels, maxLength: job.training.maxLength, options: job.taskOptions };
+        const features = await job.task.featurize(job.train, tokenizer, context);
+        const head = job.task.createHead({ encoder: pretrained.config, labels: job.labels, options: job.taskOptions });
+        const trained = await trainLinearProbe({
+          runtime,
+          provider: pretrained.provider,
+          task: job.task,
+          head,
+          context,
+          features,
+          initialHead: headFrom(pretrained, head).params,
+          options: {
+            learningRate: job.learningRate,
+            batchSize: job.batchSize,
+            epochs: job.epochs,
+            seed: job.seed,
+            weightDecay: job.training.weightDecay,
+            maxGradNorm: job.training.maxGradNorm,
+            gradientAccumulationSteps: job.training.gradientAccumulation,
+          },
+          onStep: job.onStep,
+        });
+        const file = join(job.headDir, SHARED_HEAD_FILE);
+        const tensors = Object.entries(head.parameters).map(([name, shape]) => ({ name, dtype: 'F32' as const, shape, data: trained.head[name]! }));
+        await writeSafetensors(file, tensors, { format: 'pt', seed: String(job.seed), steps: String(trained.steps), labels: JSON.stringify(job.labels) });
+        return { file, steps: trained.steps };
+      } finally {
+        runtime.dispose();
+      }
+    },
+    async backendInfo(backend: string) {
+      const { backend: chosen, probe } = await backendFor(backend);
+      return { id: chosen.id, detail: probe.detail, threads: backendThreads(chosen.id, probe.detail) };
+    },
     async predict(job: PredictionJob) {
       const held = retained.get(keyOf(job.model, job.backend));
       if (held) held.loaded ??= load(job.model, job.backend);
@@ -108,9 +170,9 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
         const context: TaskContext = { labels: job.labels, maxLength: job.maxLength, options: job.taskOptions, ...(job.language ? { language: job.language } : {}) };
         const features = await job.task.featurize(job.examples, tokenizer, context);
         const head = job.task.createHead({ encoder: pretrained.config, labels: job.labels, options: job.taskOptions });
-        const params = headFrom(pretrained.head, head);
-        if (!params) {
-          throw new XltError(`${pretrained.folder} has no ${job.task.id} head for ${job.labels.length} labels (expected tensors ${Object.keys(head.parameters).join(', ')}).`);
+        const { params, missing } = headFrom(pretrained, head);
+        if (missing.length) {
+          throw new XltError(`${pretrained.folder} has no complete ${job.task.id} head for ${job.labels.length} labels: ${missing.join('; ')}.`);
         }
         const logits = await predict(runtime, head, params, features, job.batchSize, pretrained.provider);
         return job.task.decode(logits, features, job.examples, context);

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../util/files.js';
 
 /**
- * Where everything of an experiment lives, in a layout a person can browse:
- * `runs/<run>/checkpoint-<step>/`, `models/<strategy>/<run or group>[/<lang>]/`,
- * `eval/<strategy>/<run or group>/<lang>/{predictions.txt,metrics.json}`, `results.{json,csv}`, `report.html`.
+ * Where everything of an experiment lives, in a layout a person can browse: `head/` (the shared head),
+ * `runs/<run>/checkpoint-<step>/`, `models/<strategy name>/<run or group>[/<lang>]/`,
+ * `eval/<strategy name>/<run or group>/<lang>/{predictions.txt,metrics.json}`, `results.{json,csv}`, `report.html`,
+ * `provenance.json`.
  * Each step leaves a marker file written last and atomically, so a re-run skips exactly what is complete.
  */
 export class ExperimentLayout {
@@ -14,6 +15,18 @@ export class ExperimentLayout {
   /** The experiment as it was run: a re-run into the same folder must have the same settings. */
   get manifest(): string {
     return join(this.root, 'experiment.json');
+  }
+  /** Folder of the shared head (`training.head.protocol: shared-frozen`). */
+  get headDir(): string {
+    return join(this.root, 'head');
+  }
+  /** Marker of a finished head phase: its settings, seed, steps and the head file's hash. */
+  get headDone(): string {
+    return join(this.headDir, 'head.json');
+  }
+  /** Versions, machine, timings and input hashes of the last `xlt run` into this folder. */
+  get provenance(): string {
+    return join(this.root, 'provenance.json');
   }
   runDir(run: string): string {
     return join(this.root, 'runs', run);

@@ -11,13 +11,33 @@ import { scoreModel } from './train-step.js';
 
 /** The `plan.json` of a built strategy model: what was averaged, with which weights, and where the model is. */
 export interface ModelDoneMarker {
+  /** The strategy entry's name (what the folder is keyed by). */
   readonly strategy: string;
+  /** The strategy plugin's id and its options (absent in folders written before entries had names). */
+  readonly strategyId?: string;
+  readonly options?: Readonly<Record<string, unknown>>;
   readonly run: string;
   readonly language?: string;
   readonly oracle: boolean;
   /** The model folder, relative to this marker's folder: `model` when merged, a checkpoint's folder when selected. */
   readonly model: string;
   readonly plan: readonly { readonly run: string; readonly step: number; readonly path: string; readonly weight: number }[];
+}
+
+/**
+ * A model built earlier under the same name must come from the same strategy and options: a re-run may add
+ * strategies, but an entry whose options changed under its old name would silently reuse the old models.
+ */
+function checkSameStrategy(existing: ModelDoneMarker, selected: SelectedStrategy, markerFile: string): void {
+  const id = existing.strategyId ?? existing.strategy;
+  const options = existing.options;
+  // Older markers carry no options: only their id can be checked.
+  if (id !== selected.id || (options !== undefined && JSON.stringify(options) !== JSON.stringify(selected.options))) {
+    throw new XltError(
+      `${markerFile} was built by strategy "${id}" with options ${JSON.stringify(options ?? {})}, but the entry named "${selected.name}" is now "${selected.id}" ` +
+        `with options ${JSON.stringify(selected.options)}. Give the entry another "name", or remove models/${selected.name} and eval/${selected.name} to rebuild it.`,
+    );
+  }
 }
 
 /** Checks what a strategy returned, so a faulty plugin is named instead of producing a silently wrong model. */
@@ -36,10 +56,13 @@ function checkPlan(plan: readonly WeightedCheckpoint[], strategy: string, run: s
  */
 export async function ensureModel(ctx: ExperimentContext, selected: SelectedStrategy, runLabel: string, runs: readonly RunInfo[], language?: string): Promise<string> {
   const { layout } = ctx;
-  const markerFile = layout.modelDone(selected.id, runLabel, language);
+  const markerFile = layout.modelDone(selected.name, runLabel, language);
   const dir = dirname(markerFile);
   const existing = await readMarker<ModelDoneMarker>(markerFile);
-  if (existing) return isAbsolute(existing.model) ? existing.model : resolve(dir, existing.model);
+  if (existing) {
+    checkSameStrategy(existing, selected, markerFile);
+    return isAbsolute(existing.model) ? existing.model : resolve(dir, existing.model);
+  }
 
   const context: StrategyContext = {
     primaryMetric: ctx.task.primaryMetric,
@@ -48,7 +71,7 @@ export async function ensureModel(ctx: ExperimentContext, selected: SelectedStra
   };
   const plan = await selected.strategy.plan(runs, selected.options, context);
   const where = `${runLabel}${language ? ` (${language})` : ''}`;
-  checkPlan(plan, selected.id, where);
+  checkPlan(plan, selected.name, where);
   const used = plan.filter((p) => p.weight > 0);
   let model: string;
   if (used.length === 1) {
@@ -59,7 +82,9 @@ export async function ensureModel(ctx: ExperimentContext, selected: SelectedStra
     await withAtomicFile(model, (tmp) => ctx.services.merge(used, tmp));
   }
   const marker: ModelDoneMarker = {
-    strategy: selected.id,
+    strategy: selected.name,
+    strategyId: selected.id,
+    options: selected.options,
     run: runLabel,
     ...(language ? { language } : {}),
     oracle: selected.strategy.oracle,

@@ -46,6 +46,21 @@ export class GridProgress {
     this.#print(this.#line(), false);
   }
 
+  /** The head phase starts: its steps show like a run's, but it is not counted as a run. */
+  headStart(text: string): void {
+    this.#current = { run: 'shared head', step: 0, total: 0 };
+    this.#stepStart = Date.now();
+    this.#print(text, true);
+  }
+
+  /** The head phase ended; its steps (forward only) do not count toward the speed of training steps. */
+  headDone(text: string): void {
+    this.#current = undefined;
+    this.#stepsTrained = 0;
+    this.#trainingMs = 0;
+    this.#print(text, true);
+  }
+
   /** A phase after training (building strategy models, evaluating). */
   phase(text: string): void {
     this.#print(text, true);

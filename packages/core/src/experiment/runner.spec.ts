@@ -65,15 +65,30 @@ describe('xlt run on a toy experiment (2 learning rates x 2 seeds)', () => {
     const models = 3 * 4 /* last, best-source-dev, CA per run */ + 2 /* RA, CA+RA */;
     expect(outcome.records).toHaveLength((models * 3 + 4 * 3 /* oracle per run and language */) * 2);
     const csv = (await readFile(join(out, 'results.csv'), 'utf8')).trim().split('\n');
-    expect(csv[0]).toBe('experiment,task,run,strategy,language,metric,value,oracle,learningRate,batchSize,epochs,schedule,warmup,seed');
+    expect(csv[0]).toBe('experiment,task,run,strategy,language,metric,value,oracle,learningRate,batchSize,epochs,schedule,warmup,seed,strategyId,strategyOptions,headProtocol');
     expect(csv).toHaveLength(outcome.records.length + 1);
     expect(csv.filter((l) => l.includes(',oracle-target-dev,')).every((l) => l.includes(',true,'))).toBe(true);
+    expect(csv.slice(1).every((l) => l.endsWith(',{},shared-frozen'))).toBe(true);
     const json = JSON.parse(await readFile(join(out, 'results.json'), 'utf8'));
     expect(json.records).toEqual(outcome.records);
     expect(json.summary.accuracy.map((s: { strategy: string }) => s.strategy).sort()).toEqual(STRATEGIES);
     const html = await readFile(join(out, 'report.html'), 'utf8');
     expect(html).toContain('id="plot-languages"');
     expect(printed.join('')).toMatch(/oracle-target-dev \(ORACLE\)/);
+    // The default head protocol: one shared head, trained once before the grid, frozen in every run.
+    expect(outcome.records.every((r) => r.headProtocol === 'shared-frozen' && r.strategyId === r.strategy)).toBe(true);
+    expect(printed.join('')).toContain('Head protocol: shared-frozen');
+    expect(html).toContain('Head protocol: shared-frozen');
+    expect(json.headProtocol).toBe('shared-frozen');
+    const head = JSON.parse(await readFile(join(out, 'head', 'head.json'), 'utf8'));
+    expect(head).toMatchObject({ protocol: 'shared-frozen', seed: 0, steps: 16, settings: { learningRate: 0.5, epochs: 2, batchSize: 8, examples: 60 } });
+    for (const run of RUNS) {
+      const done = JSON.parse(await readFile(join(out, 'runs', run, 'done.json'), 'utf8'));
+      expect(done.head).toEqual({ protocol: 'shared-frozen', seed: 0, sha256: head.sha256 });
+      const final = JSON.parse(await readFile(join(out, 'runs', run, 'checkpoint-16', 'model.json'), 'utf8'));
+      const shared = JSON.parse(await readFile(join(out, 'head', 'toy-head.json'), 'utf8'));
+      expect(final.weights).toEqual(shared.weights);
+    }
     // The toy task is learnable: the final models beat chance (33%) on every target language.
     const last = outcome.records.filter((r) => r.strategy === 'last' && r.metric === 'accuracy');
     expect(Math.min(...last.map((r) => r.value))).toBeGreaterThan(50);

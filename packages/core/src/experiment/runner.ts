@@ -5,11 +5,13 @@ import type { Metrics } from '../plugins/task.js';
 import { summaryTable } from '../report/summary.js';
 import { ensureEvaluation } from './evaluate-step.js';
 import { prepareExperiment, type ExperimentContext } from './experiment-context.js';
+import { ensureHead } from './head-step.js';
 import { ensureModel } from './model-step.js';
 import { GridProgress } from './progress.js';
+import { writeProvenance, type PhaseTimes } from './provenance.js';
 import type { RunSpec } from './run-plan.js';
 import type { ExperimentServices } from './services.js';
-import { ensureRun } from './train-step.js';
+import { ensureRun, runMarker } from './train-step.js';
 
 /** Options of {@link runExperiment}. */
 export interface RunExperimentOptions {
@@ -29,7 +31,7 @@ export interface RunExperimentOptions {
 export interface ExperimentOutcome {
   readonly outDir: string;
   readonly records: ResultRecord[];
-  /** Files written by the results sinks. */
+  /** Files written by the results sinks, then `provenance.json`. */
   readonly files: string[];
 }
 
@@ -62,49 +64,85 @@ function units(ctx: ExperimentContext, scope: 'per-run' | 'across-runs'): ModelU
 
 /**
  * The whole protocol of `xlt run`: validate config and data, train every grid point x seed (skipping finished
- * runs, resuming interrupted ones), build every strategy's models, evaluate each on its target languages, and
- * hand the results to every sink. Re-running the same command continues where it stopped.
+ * runs, resuming interrupted ones; with the `shared-frozen` head protocol, after training the shared head once),
+ * build every strategy's models, evaluate each on its target languages, hand the results to every sink and write
+ * `provenance.json`. Re-running the same command continues where it stopped.
  */
 export async function runExperiment(configFile: string, options: RunExperimentOptions): Promise<ExperimentOutcome> {
   const stderr = options.stderr ?? ((t: string) => process.stderr.write(t));
   const print = options.print ?? ((t: string) => process.stdout.write(t));
+  const startedAt = new Date();
   const ctx = await prepareExperiment(configFile, options.engine, options.services, { out: options.out, backend: options.backend, note: (l) => stderr(`[xlt] ${l}\n`) });
   const { config, layout } = ctx;
-  stderr(`[xlt] ${config.name}: ${ctx.runs.length} runs, strategies ${ctx.strategies.map((s) => s.id).join(', ')}, targets ${ctx.data.targets.map((t) => t.language).join(', ')} -> ${layout.root}\n`);
+  stderr(`[xlt] ${config.name}: ${ctx.runs.length} runs, head ${config.training.head.protocol}, strategies ${ctx.strategies.map((s) => s.name).join(', ')}, targets ${ctx.data.targets.map((t) => t.language).join(', ')} -> ${layout.root}\n`);
 
   const progress = new GridProgress(ctx.runs.length, stderr);
+  const head = await ensureHead(ctx, progress);
+  const times: PhaseTimes = {
+    ...(head ? { head: { seconds: head.seconds, reused: head.reused } } : {}),
+    runs: {},
+    averaging: { seconds: 0, byStrategy: {} },
+    evaluation: { seconds: 0, byStrategy: {} },
+  };
   const infos = new Map<string, RunInfo>();
   for (const run of ctx.runs) {
+    const reused = (await runMarker(ctx, run.key)) !== undefined;
     const checkpoints = await ensureRun(ctx, run, progress);
+    const seconds = (await runMarker(ctx, run.key))?.seconds;
+    times.runs[run.key] = { ...(seconds !== undefined ? { seconds } : {}), reused };
     infos.set(run.key, { id: run.key, checkpoints, hyperparameters: run.hyperparameters });
   }
+  const timed = async <T>(phase: PhaseTimes['averaging'], strategy: string, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      phase.seconds += seconds;
+      phase.byStrategy[strategy] = (phase.byStrategy[strategy] ?? 0) + seconds;
+    }
+  };
 
   const records: ResultRecord[] = [];
   const primary = ctx.task.primaryMetric;
   for (const selected of ctx.strategies) {
-    progress.phase(`strategy ${selected.id}: building models and evaluating`);
+    const { name } = selected;
+    progress.phase(`strategy ${name}: building models and evaluating`);
     for (const unit of units(ctx, selected.strategy.scope)) {
       const runInfos = unit.runs.map((r) => infos.get(r.key)!);
       const languages = [...new Set(unit.runs.flatMap((r) => r.languages))];
       const evaluations = [];
       if (selected.strategy.oracle) {
         for (const language of languages.filter((l) => ctx.data.targets.find((t) => t.language === l)?.dev)) {
-          const model = await ensureModel(ctx, selected, unit.label, runInfos, language);
-          evaluations.push(await ensureEvaluation(ctx, selected.id, true, unit.label, language, model));
+          const model = await timed(times.averaging, name, () => ensureModel(ctx, selected, unit.label, runInfos, language));
+          evaluations.push(await timed(times.evaluation, name, () => ensureEvaluation(ctx, name, true, unit.label, language, model)));
         }
       } else {
-        const model = await ensureModel(ctx, selected, unit.label, runInfos);
+        const model = await timed(times.averaging, name, () => ensureModel(ctx, selected, unit.label, runInfos));
         // One model on every target language: loaded once (at its first prediction), not once per language.
         const release = await ctx.services.retain?.(model, config.backend);
         try {
-          for (const language of languages) evaluations.push(await ensureEvaluation(ctx, selected.id, false, unit.label, language, model));
+          for (const language of languages) evaluations.push(await timed(times.evaluation, name, () => ensureEvaluation(ctx, name, false, unit.label, language, model)));
         } finally {
           release?.();
         }
       }
       for (const e of evaluations) {
         for (const [metric, value] of orderedMetrics(e.metrics, primary)) {
-          records.push({ experiment: config.name, task: ctx.task.id, run: unit.label, strategy: selected.id, language: e.language, metric, value, oracle: selected.strategy.oracle, hyperparameters: unit.hyperparameters });
+          records.push({
+            experiment: config.name,
+            task: ctx.task.id,
+            run: unit.label,
+            strategy: name,
+            strategyId: selected.id,
+            strategyOptions: selected.options,
+            headProtocol: config.training.head.protocol,
+            language: e.language,
+            metric,
+            value,
+            oracle: selected.strategy.oracle,
+            hyperparameters: unit.hyperparameters,
+          });
         }
       }
     }
@@ -112,6 +150,8 @@ export async function runExperiment(configFile: string, options: RunExperimentOp
 
   const files: string[] = [];
   for (const sink of ctx.sinks) files.push(...(await sink.write(records, layout.root)));
+  await writeProvenance(ctx, times, { startedAt, head });
+  files.push(layout.provenance);
   print(`${summaryTable(records)}\n`);
   stderr(`[xlt] done: ${records.length} results in ${layout.root}${files.length ? ` (${files.map((f) => f.slice(layout.root.length + 1)).join(', ')})` : ''}\n`);
   return { outDir: layout.root, records, files };

@@ -22,8 +22,57 @@ export interface RunTrainingJob {
   readonly hyperparameters: GridPoint;
   readonly training: ExperimentConfig['training'];
   readonly checkpoints: ExperimentConfig['checkpoints'];
+  /**
+   * The head to start from: the shared head file of the head phase ({@link ExperimentServices.trainHead}), kept
+   * fixed when `frozen`. Absent (`training.head.protocol` is `per-run`): the model folder's own head when it has
+   * one (few-shot runs continuing a zero-shot run), else a fresh head drawn from the run's seed.
+   */
+  readonly head?: { readonly file: string; readonly frozen: boolean };
   /** Called after each optimizer step, for progress. */
   readonly onStep?: (step: number, totalSteps: number) => void;
+}
+
+/**
+ * The head phase of the `shared-frozen` protocol: train the task head once on the source train data with the
+ * encoder frozen (its forward without dropout, no encoder update), and save it for every run to start from.
+ */
+export interface HeadTrainingJob {
+  /** Folder the head file goes into (created when missing). */
+  readonly headDir: string;
+  readonly task: TaskPlugin;
+  readonly taskOptions: Record<string, unknown>;
+  /** HF model folder of the (frozen) pretrained encoder. */
+  readonly model: string;
+  readonly backend: string;
+  /** Source training examples, already read and capped. */
+  readonly train: readonly unknown[];
+  readonly labels: readonly string[];
+  /** Seed of the head's initialisation, data order and head dropout. */
+  readonly seed: number;
+  readonly epochs: number;
+  readonly learningRate: number;
+  readonly batchSize: number;
+  /** Shared settings: maximum length, weight decay, gradient clipping, accumulation. */
+  readonly training: ExperimentConfig['training'];
+  /** Called after each optimizer step, for progress. */
+  readonly onStep?: (step: number, totalSteps: number) => void;
+}
+
+/** What the head phase wrote. */
+export interface HeadTrainingResult {
+  /** The head file (inside {@link HeadTrainingJob.headDir}), what {@link RunTrainingJob.head} points at. */
+  readonly file: string;
+  /** Optimizer steps of the head phase. */
+  readonly steps: number;
+}
+
+/** The backend an experiment runs on, for `provenance.json`. */
+export interface BackendInfo {
+  readonly id: string;
+  /** What the backend's probe found (package, device, threads). */
+  readonly detail?: string;
+  /** Compute threads, where known. */
+  readonly threads?: number;
 }
 
 /** What the experiment asks for when it evaluates a model on one data set. */
@@ -60,6 +109,8 @@ export const CheckpointMerger: unique symbol = Symbol.for('xlt.CheckpointMerger'
 export interface ExperimentServices {
   /** Trains (or resumes) one run; returns its checkpoints in step order, the last being the final model. */
   train(job: RunTrainingJob): Promise<CheckpointInfo[]>;
+  /** The head phase of the `shared-frozen` head protocol (see {@link HeadTrainingJob}); overwrites an older file. */
+  trainHead(job: HeadTrainingJob): Promise<HeadTrainingResult>;
   /** One prediction per example, as {@link TaskPlugin.decode} makes them. */
   predict(job: PredictionJob): Promise<unknown[]>;
   /** See {@link CheckpointMerger.merge}. */
@@ -72,4 +123,6 @@ export interface ExperimentServices {
    * checkpoint on each dev set) loads it once. Without it, every {@link predict} loads the model.
    */
   retain?(model: string, backend: string): Promise<() => void>;
+  /** Optional: which backend `backend` (an id or `auto`) resolves to, for `provenance.json`. */
+  backendInfo?(backend: string): Promise<BackendInfo>;
 }

@@ -1,13 +1,20 @@
-import { resolveRef } from '../config/load-experiment.js';
 import type { ExperimentConfig } from '../config/experiment-schema.js';
+import { strategyEntries, type StrategyEntry } from '../config/strategy-names.js';
 import type { Engine } from '../engine/engine.js';
 import { XltError } from '../errors.js';
 import type { AveragingStrategy } from '../plugins/averaging.js';
 
 /** A strategy chosen by the experiment, with its validated options. */
 export interface SelectedStrategy {
+  /** The plugin id, e.g. `checkpoint-average`. */
   readonly id: string;
+  /**
+   * What results, model folders (`models/<name>/`) and evaluation folders are keyed by: the entry's `name`, else
+   * its id (or id plus options when one id is listed several times; see `strategyEntries`).
+   */
+  readonly name: string;
   readonly strategy: AveragingStrategy;
+  /** Options after the strategy's schema (defaults filled in). */
   readonly options: Record<string, unknown>;
 }
 
@@ -21,16 +28,17 @@ export function selectStrategies(
   hasTargetDev: boolean,
   note: (line: string) => void,
 ): SelectedStrategy[] {
-  const refs = config.strategies ?? engine.strategies.ids();
-  if (refs.length === 0) {
+  const entries: StrategyEntry[] = config.strategies
+    ? strategyEntries(config.strategies)
+    : engine.strategies.ids().map((id, index) => ({ id, name: id, options: {}, index, path: `(default ${id})` }));
+  if (entries.length === 0) {
     throw new XltError('No averaging strategy is registered: load @xlt/averaging (or another strategy package) or list "strategies" in the config.');
   }
   const out: SelectedStrategy[] = [];
-  for (const ref of refs) {
-    const { id, options } = resolveRef(ref);
+  for (const { id, name, options } of entries) {
     const strategy = engine.strategies.get(id);
     if (strategy.oracle && !hasTargetDev) {
-      note(`strategy "${id}" is an oracle (it selects on target-language dev data) and no target has "dev" data: left out.`);
+      note(`strategy "${name}" is an oracle (it selects on target-language dev data) and no target has "dev" data: left out.`);
       continue;
     }
     const parsed = strategy.optionsSchema ? strategy.optionsSchema.safeParse(options) : { success: true as const, data: options };
@@ -39,7 +47,7 @@ export function selectStrategies(
       note(`strategy "${id}" needs options (${parsed.error.issues.map((i) => i.path.join('.') || i.message).join(', ')}): left out of the defaults; list it in "strategies" with its options to run it.`);
       continue;
     }
-    out.push({ id, strategy, options: parsed.data as Record<string, unknown> });
+    out.push({ id, name, strategy, options: parsed.data as Record<string, unknown> });
   }
   return out;
 }

@@ -3,6 +3,7 @@ import { XltError } from '../errors.js';
 import type { CheckpointInfo } from '../plugins/averaging.js';
 import type { Metrics } from '../plugins/task.js';
 import type { ExperimentContext } from './experiment-context.js';
+import { ensureHead } from './head-step.js';
 import { readMarker, writeMarker } from './layout.js';
 import type { GridProgress } from './progress.js';
 import type { RunSpec } from './run-plan.js';
@@ -13,12 +14,19 @@ import type { RunSpec } from './run-plan.js';
  */
 export type RunInit = { readonly from: 'pretrained'; readonly model: string } | { readonly from: 'zero-shot'; readonly run: string; readonly checkpoint: string };
 
+/** The head a run was trained with: the shared frozen head (by its file's hash), or its own (`per-run`). */
+export type RunHead = { readonly protocol: 'shared-frozen'; readonly seed: number; readonly sha256: string } | { readonly protocol: 'per-run' };
+
 /** The `done.json` of a finished run. Checkpoint paths are relative to the output folder, so it can be moved. */
 export interface RunDoneMarker {
   readonly run: string;
   readonly hyperparameters: Readonly<Record<string, unknown>>;
   readonly init: RunInit;
+  /** Absent in folders written before the head protocol existed (their runs trained their own heads). */
+  readonly head?: RunHead;
   readonly checkpoints: readonly CheckpointInfo[];
+  /** Wall time of training and scoring the run's checkpoints (absent in older folders). */
+  readonly seconds?: number;
 }
 
 /** Scores one model folder on examples of one language with the task's metric. */
@@ -50,12 +58,18 @@ export async function finishedRun(ctx: ExperimentContext, key: string): Promise<
   return marker?.checkpoints.map((c) => fromStored(ctx.layout.root, c));
 }
 
+/** The `done.json` of a run, or `undefined` when the run is not done. */
+export function runMarker(ctx: ExperimentContext, key: string): Promise<RunDoneMarker | undefined> {
+  return readMarker<RunDoneMarker>(ctx.layout.runDone(key));
+}
+
 /**
  * Makes sure a run is trained: a finished run (its `done.json` exists) is skipped, an interrupted one resumes in
  * the trainer from its newest checkpoint. A few-shot run that continues a zero-shot run starts from that run's
  * final checkpoint, training the zero-shot run first when it is not finished (so `xlt train --run` works for any
- * run). Each checkpoint of an evaluated run is then scored on source dev data (for selection and greedy soup)
- * and, when an oracle strategy runs, on each target's dev data; `done.json` is written last.
+ * run). With the `shared-frozen` head protocol every run starts from the shared head (trained first when it is
+ * not) and keeps it frozen. Each checkpoint of an evaluated run is then scored on source dev data (for selection
+ * and greedy soup) and, when an oracle strategy runs, on each target's dev data; `done.json` is written last.
  */
 export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?: GridProgress): Promise<CheckpointInfo[]> {
   const done = await finishedRun(ctx, run.key);
@@ -63,6 +77,7 @@ export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?:
     progress?.runDone(run.key, true);
     return done;
   }
+  const shared = await ensureHead(ctx, progress);
   let model = ctx.model;
   let init: RunInit = { from: 'pretrained', model: ctx.model };
   if (run.init !== 'pretrained') {
@@ -73,6 +88,7 @@ export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?:
     model = base[base.length - 1]!.path;
     init = { from: 'zero-shot', run: baseKey, checkpoint: relative(ctx.layout.root, model) };
   }
+  const started = performance.now();
   progress?.runStart(run.key);
   const trained = await ctx.services.train({
     runId: run.key,
@@ -86,6 +102,7 @@ export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?:
     hyperparameters: run.point,
     training: ctx.config.training,
     checkpoints: ctx.config.checkpoints,
+    ...(shared ? { head: { file: shared.file, frozen: true } } : {}),
     onStep: (step, total) => progress?.step(step, total),
   });
   if (trained.length === 0) throw new XltError(`The trainer saved no checkpoint for run ${run.key} (in ${ctx.layout.runDir(run.key)}).`);
@@ -111,7 +128,15 @@ export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?:
       release?.();
     }
   }
-  const marker: RunDoneMarker = { run: run.key, hyperparameters: run.hyperparameters, init, checkpoints: checkpoints.map((c) => toStored(ctx.layout.root, c)) };
+  const head: RunHead = shared ? { protocol: 'shared-frozen', seed: shared.seed, sha256: shared.sha256 } : { protocol: 'per-run' };
+  const marker: RunDoneMarker = {
+    run: run.key,
+    hyperparameters: run.hyperparameters,
+    init,
+    head,
+    checkpoints: checkpoints.map((c) => toStored(ctx.layout.root, c)),
+    seconds: (performance.now() - started) / 1000,
+  };
   await writeMarker(ctx.layout.runDone(run.key), marker);
   progress?.runDone(run.key, false);
   return checkpoints;

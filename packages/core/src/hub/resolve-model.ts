@@ -3,7 +3,8 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError, XltError } from '../errors.js';
-import { TOKENIZER_FILE_NAMES } from '../model/pretrained-model.js';
+import { TOKENIZER_FILE_NAMES } from '../tokenizer/tokenizer-files.js';
+import { MODEL_WEIGHT_FILES } from '../torch-bin/model-weights.js';
 import { tempPathFor } from '../util/files.js';
 
 /** Where {@link resolveModel} looks and downloads. */
@@ -31,10 +32,13 @@ export function modelCacheFolder(id: string, options: Pick<ResolveModelOptions, 
 
 /**
  * Turns a model argument into a local HF model folder. An existing folder is used as is. Otherwise the argument is
- * a hub id (`org/name`): `config.json`, the tokenizer files and `model.safetensors` (or the sharded index and its
- * shards) are downloaded from `<endpoint>/<id>/resolve/<revision>/<file>` into the cache, each file atomically,
- * with progress on stderr; a complete cached copy is used without any request. Offline, only the cache is used and
- * a missing model is a clear error.
+ * a hub id (`org/name`): `config.json`, the tokenizer files and the weights are downloaded from
+ * `<endpoint>/<id>/resolve/<revision>/<file>` into the cache, each file atomically, with progress on stderr; a
+ * complete cached copy is used without any request. The weights are the first that exists, in the order of
+ * transformers' `from_pretrained` ({@link MODEL_WEIGHT_FILES}): `model.safetensors`, `model.safetensors.index.json`,
+ * `pytorch_model.bin`, `pytorch_model.bin.index.json`; a sharded index comes with every shard it names. A model with
+ * none of them is an {@link XltError} listing all four. Offline, only the cache is used and a missing model is a
+ * clear error.
  */
 export async function resolveModel(idOrFolder: string, options: ResolveModelOptions = {}): Promise<string> {
   if (await isDirectory(idOrFolder)) return resolve(idOrFolder);
@@ -60,27 +64,49 @@ export async function resolveModel(idOrFolder: string, options: ResolveModelOpti
     throw new XltError(`Model "${idOrFolder}" was not found at ${endpoint} (no config.json at ${base}/config.json). Check the id, or pass a model folder.`);
   }
   for (const name of TOKENIZER_FILE_NAMES) await get(name, false);
-  if (!(await get('model.safetensors', false))) {
-    if (!(await get('model.safetensors.index.json', false))) {
-      throw new XltError(`Model "${idOrFolder}" at ${endpoint} has neither model.safetensors nor model.safetensors.index.json (xlt reads safetensors only).`);
-    }
-    const indexFile = join(folder, 'model.safetensors.index.json');
-    let shards: string[];
-    try {
-      const index = JSON.parse(await readFile(indexFile, 'utf8')) as { weight_map?: Record<string, string> };
-      shards = [...new Set(Object.values(index.weight_map ?? {}))];
-    } catch (error) {
-      throw new InputError([{ file: indexFile, expected: 'a JSON sharded-checkpoint index', found: (error as Error).message }]);
-    }
-    for (const shard of shards) {
-      if (shard.includes('/') || shard.includes('\\') || shard.startsWith('.')) {
-        throw new InputError([{ file: indexFile, path: 'weight_map', expected: 'shard file names in the same folder', found: JSON.stringify(shard) }]);
-      }
-      await get(shard, true);
-    }
+  if (!(await downloadWeights(get, folder))) {
+    throw new XltError(
+      `Model "${idOrFolder}" at ${endpoint} has no weights xlt reads: none of ${MODEL_WEIGHT_FILES.join(', ')} exists under ${base}/. ` +
+        'Check the id and revision, or pass a model folder.',
+    );
   }
   await writeFile(join(folder, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
   return folder;
+}
+
+/**
+ * Downloads the first weight file of {@link MODEL_WEIGHT_FILES} that the hub has, and for a sharded index (safetensors
+ * or PyTorch alike) every shard it names; false when the hub has none of them.
+ */
+async function downloadWeights(get: (file: string, required: boolean) => Promise<boolean>, folder: string): Promise<boolean> {
+  for (const name of MODEL_WEIGHT_FILES) {
+    if (!(await get(name, false))) continue;
+    if (name.endsWith('.index.json')) {
+      for (const shard of await shardsOf(join(folder, name))) await get(shard, true);
+    }
+    return true;
+  }
+  return false;
+}
+
+/** The distinct shard file names of a sharded-checkpoint index, checked to lie in the index's folder. */
+async function shardsOf(indexFile: string): Promise<string[]> {
+  let weightMap: unknown;
+  try {
+    weightMap = (JSON.parse(await readFile(indexFile, 'utf8')) as { weight_map?: unknown } | null)?.weight_map;
+  } catch (error) {
+    throw new InputError([{ file: indexFile, expected: 'a JSON sharded-checkpoint index', found: (error as Error).message }]);
+  }
+  if (weightMap === null || typeof weightMap !== 'object' || Array.isArray(weightMap) || Object.keys(weightMap).length === 0) {
+    throw new InputError([{ file: indexFile, path: 'weight_map', expected: 'a non-empty object mapping tensor names to shard file names', found: JSON.stringify(weightMap) ?? 'nothing' }]);
+  }
+  const shards = [...new Set(Object.values(weightMap as Record<string, unknown>))];
+  for (const shard of shards) {
+    if (typeof shard !== 'string' || shard === '' || shard.includes('/') || shard.includes('\\') || shard.startsWith('.')) {
+      throw new InputError([{ file: indexFile, path: 'weight_map', expected: 'shard file names in the same folder', found: JSON.stringify(shard) }]);
+    }
+  }
+  return shards as string[];
 }
 
 /** Downloads one file to a temporary name and renames it; false on 404 when not required. Existing files are kept. */

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { selectBackend } from '../backends/select-backend.js';
 import type { Engine } from '../engine/engine.js';
 import { InputError, XltError } from '../errors.js';
-import type { CliCommand } from '../plugins/command.js';
+import type { CliCommand } from '../engine/command.js';
 import type { Tokenizer } from '../plugins/tokenizer.js';
 import { writeSafetensors } from '../safetensors/writer.js';
 import { readText } from '../util/files.js';

@@ -1,12 +1,12 @@
 /**
  * Encoders, HF model folders and the reference TF.js training backends of `@xlt/core` (issue #3): the `bert` and
- * `xlm-roberta` providers, `loadPretrained` / `savePretrained`, hub ids, `selectBackend` and `xlt encode`.
+ * `xlm-roberta` providers, `loadPretrained` / `savePretrained`, `selectBackend` and `xlt encode`.
  * @packageDocumentation
  */
 export { modelModule } from './model-module.js';
 export { loadPretrained, readEncoderConfig, type LoadPretrainedOptions } from './load-pretrained.js';
 export { savePretrained, type SavePretrainedOptions } from './save-pretrained.js';
-export { TOKENIZER_FILE_NAMES, type PretrainedModel } from './pretrained-model.js';
+export type { PretrainedModel } from './pretrained-model.js';
 export { initEncoderParameters } from './init-parameters.js';
 export { encodeCommand, encodeFile, loadFolderTokenizer, type EncodeFileOptions } from './encode-command.js';
 export { BertProvider, bertProvider } from '../encoders/bert-provider.js';
@@ -19,4 +19,3 @@ export { TfjsTrainingBackend, tfjsBackends, tfjsCpuBackend, tfjsWasmBackend, tfj
 export { TfjsEncoderRuntime } from '../backends/tfjs-encoder-runtime.js';
 export { loadTf, initWasm, registerMatMulGradient, type Tf } from '../backends/tfjs-loader.js';
 export { adamwUpdate, zerosLike } from '../backends/host-adamw.js';
-export { resolveModel, modelCacheFolder, type ResolveModelOptions } from '../hub/resolve-model.js';

@@ -4,10 +4,11 @@ import { describeFound, InputError, type InputIssue, XltError } from '../errors.
 import { findEncoderProvider } from '../encoders/find-provider.js';
 import { poolerShapes } from '../encoders/parameter-shapes.js';
 import type { EncoderProvider, HostTensor, NamedTensors } from '../plugins/encoder.js';
-import { openCheckpoint } from '../safetensors/checkpoint.js';
+import { openModelWeights } from '../torch-bin/model-weights.js';
 import { readText } from '../util/files.js';
 import { resolveModel, type ResolveModelOptions } from '../hub/resolve-model.js';
-import { TOKENIZER_FILE_NAMES, type PretrainedModel } from './pretrained-model.js';
+import { TOKENIZER_FILE_NAMES } from '../tokenizer/tokenizer-files.js';
+import type { PretrainedModel } from './pretrained-model.js';
 
 /** Where {@link loadPretrained} finds encoder providers: the engine or a plain list. */
 export interface LoadPretrainedOptions {
@@ -17,8 +18,22 @@ export interface LoadPretrainedOptions {
   readonly hub?: ResolveModelOptions;
 }
 
-/** Tensor-name prefixes of pretraining heads that fine-tuning drops (BertForMaskedLM/PreTraining, RobertaForMaskedLM). */
+/**
+ * Tensor-name prefixes of pretraining heads that fine-tuning drops: `cls.predictions.*` (the MLM transform, bias and
+ * the decoder, tied to the word embeddings or stored apart) and `cls.seq_relationship.*` of BertForMaskedLM /
+ * BertForPreTraining, `lm_head.*` of (XLM-)RobertaForMaskedLM.
+ */
 const IGNORED_HEADS = ['cls.', 'lm_head.'];
+
+/**
+ * The modern name of a tensor, as transformers' `_fix_state_dict_key_on_load` renames keys on load: checkpoints
+ * converted from Google's TensorFlow BERT name LayerNorm parameters `gamma` / `beta`.
+ */
+export function modernTensorName(stored: string): string {
+  if (stored.endsWith('LayerNorm.beta')) return `${stored.slice(0, -'beta'.length)}bias`;
+  if (stored.endsWith('LayerNorm.gamma')) return `${stored.slice(0, -'gamma'.length)}weight`;
+  return stored;
+}
 
 /** Reads and validates `config.json` of a model folder, choosing the provider by its `model_type`. */
 export async function readEncoderConfig(folder: string, providers: readonly EncoderProvider[]) {
@@ -35,9 +50,12 @@ export async function readEncoderConfig(folder: string, providers: readonly Enco
 }
 
 /**
- * Loads an HF model folder: `config.json` plus `model.safetensors` or a sharded `model.safetensors.index.json`.
+ * Loads an HF model folder: `config.json` plus the weights `from_pretrained` would read (`model.safetensors` or its
+ * sharded index, else `pytorch_model.bin` or its sharded index; see {@link openModelWeights}).
  * Tensors are matched by HF name, with or without the `bert.` / `roberta.` prefix (BertModel and BertFor* layouts
- * both work); MLM heads are read past and listed in `ignored`; other non-encoder tensors are kept as head tensors.
+ * both work) and with legacy LayerNorm `gamma` / `beta` names renamed as transformers does
+ * ({@link modernTensorName}); MLM and pretraining heads are read past and listed in `ignored`; other non-encoder
+ * tensors are kept as head tensors.
  * A missing encoder tensor, a wrong shape or a non-float dtype is an {@link InputError} naming the tensor, the
  * expected and found shapes and the file; every problem is reported at once. Hub ids (`org/name`) are downloaded to the cache first (see `resolveModel`).
  */
@@ -48,7 +66,7 @@ export async function loadPretrained(folderOrId: string, options: LoadPretrained
   const prefix = provider.parameterPrefix;
   const expected = provider.parameterShapes(config);
   const pooler = poolerShapes(config, prefix);
-  const checkpoint = await openCheckpoint(folder);
+  const checkpoint = await openModelWeights(folder);
   try {
     const issues: InputIssue[] = [];
     const ignored: string[] = [];
@@ -61,7 +79,8 @@ export async function loadPretrained(folderOrId: string, options: LoadPretrained
         ignored.push(stored);
         continue;
       }
-      const canonical = stored.startsWith(prefix) ? stored : bare.some((b) => stored.startsWith(b)) ? prefix + stored : undefined;
+      const modern = modernTensorName(stored);
+      const canonical = modern.startsWith(prefix) ? modern : bare.some((b) => modern.startsWith(b)) ? prefix + modern : undefined;
       if (canonical === undefined) {
         headNames.push(stored);
         continue;
@@ -102,7 +121,7 @@ export async function loadPretrained(folderOrId: string, options: LoadPretrained
     const head: NamedTensors = new Map();
     for (const name of headNames) {
       const info = checkpoint.tensors.get(name)!;
-      if (['F16', 'BF16', 'F32', 'F64'].includes(info.dtype)) head.set(name, await read(name));
+      if (['F16', 'BF16', 'F32', 'F64'].includes(info.dtype)) head.set(modernTensorName(name), await read(name));
       else ignored.push(name);
     }
     const entries = await readdir(folder);

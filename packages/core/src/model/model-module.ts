@@ -3,7 +3,7 @@ import { tfjsBackends } from '../backends/tfjs-backends.js';
 import { bertProvider } from '../encoders/bert-provider.js';
 import { xlmRobertaProvider } from '../encoders/xlm-roberta-provider.js';
 import { TrainingBackend } from '../plugins/backend.js';
-import { CliCommand } from '../plugins/command.js';
+import { CliCommand } from '../engine/command.js';
 import { EncoderProvider } from '../plugins/encoder.js';
 import { encodeCommand } from './encode-command.js';
 

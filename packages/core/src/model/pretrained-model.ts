@@ -10,23 +10,10 @@ export interface PretrainedModel {
   readonly encoder: NamedTensors;
   /** `<prefix>pooler.dense.*` when the checkpoint has them (else empty): kept and saved back. */
   readonly pooler: NamedTensors;
-  /** Task-head tensors of a fine-tuned folder (`classifier.weight`, `qa_outputs.bias`, ...), names as stored. */
+  /** Task-head tensors of a fine-tuned folder (`classifier.weight`, `qa_outputs.bias`, ...), names as stored (legacy `LayerNorm.gamma` / `.beta` as `.weight` / `.bias`). */
   readonly head: NamedTensors;
-  /** Tensors that were read past: MLM heads (`cls.*`, `lm_head.*`) and buffers such as `embeddings.position_ids`. */
+  /** Tensors that were read past, names as stored: MLM and pretraining heads (`cls.*`, `lm_head.*`) and buffers such as `embeddings.position_ids`. */
   readonly ignored: readonly string[];
   /** Tokenizer files present in the folder, as paths, for {@link savePretrained} to copy. */
   readonly tokenizerFiles: readonly string[];
 }
-
-/** File names of HF tokenizers that a model folder may hold; `savePretrained` copies those it is given. */
-export const TOKENIZER_FILE_NAMES: readonly string[] = [
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'special_tokens_map.json',
-  'added_tokens.json',
-  'vocab.txt',
-  'vocab.json',
-  'merges.txt',
-  'sentencepiece.bpe.model',
-  'spiece.model',
-];

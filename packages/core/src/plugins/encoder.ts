@@ -9,6 +9,27 @@ export interface HostTensor {
 /** Parameters by HF name (`bert.encoder.layer.0.attention.self.query.weight`, `classifier.bias`, ...). */
 export type NamedTensors = Map<string, HostTensor>;
 
+/**
+ * How `transformers` builds an architecture's sequence-classification head:
+ * - `pooler-classifier`: BERT's (`BertForSequenceClassification`): the tanh pooler over the first token
+ *   (`<prefix>pooler.dense.*`, shipped with the pretrained encoder), dropout, then `classifier`.
+ * - `dense-out-proj`: RoBERTa's (`RobertaClassificationHead`): `classifier.dense`, tanh, then `classifier.out_proj`;
+ *   the pretrained pooler is not used.
+ */
+export type ClassificationHeadStyle = 'pooler-classifier' | 'dense-out-proj';
+
+/**
+ * What `transformers` calls an encoder's task models and how it builds their heads. Encoder providers say it, so
+ * that task heads and saved folders need no `model_type` strings of their own.
+ */
+export interface EncoderArchitecture {
+  /** Prefix of HF class names: `Bert` (`BertForTokenClassification`), `XLMRoberta`, `Roberta`. */
+  readonly classPrefix: string;
+  /** Prefix of encoder parameters inside task models, as {@link EncoderProvider.parameterPrefix}: `bert.`, `roberta.`. */
+  readonly parameterPrefix: string;
+  readonly classificationHead: ClassificationHeadStyle;
+}
+
 /** The fields of an HF `config.json` that an encoder needs, validated; `raw` keeps the file as read. */
 export interface EncoderConfig {
   /** HF `model_type`: `bert`, `xlm-roberta`, `roberta`. */
@@ -29,6 +50,11 @@ export interface EncoderConfig {
   readonly initializerRange: number;
   /** The whole `config.json`, so that saving writes back every field, including ones xlt does not use. */
   readonly raw: Readonly<Record<string, unknown>>;
+  /**
+   * Set by the provider that parsed the config ({@link EncoderProvider.architecture}); absent on configs built by
+   * hand, which then cannot name their task class or build a classification head that depends on it.
+   */
+  readonly architecture?: EncoderArchitecture;
 }
 
 /**
@@ -40,8 +66,16 @@ export interface EncoderProvider extends Plugin {
   readonly modelTypes: readonly string[];
   /** Prefix of encoder parameters inside HF task models: `bert.` or `roberta.`. */
   readonly parameterPrefix: string;
-  /** Validates a parsed `config.json`; errors name `file` and the JSON path. */
+  /**
+   * Validates a parsed `config.json`; errors name `file` and the JSON path. The result carries
+   * {@link EncoderConfig.architecture} when the provider has {@link architecture}.
+   */
   parseConfig(raw: unknown, file: string): EncoderConfig;
+  /**
+   * HF class prefix and head conventions of one of {@link modelTypes} (XLM-R and RoBERTa share an encoder but not
+   * a class name). Optional so that providers written before it still load; their folders get no `architectures`.
+   */
+  architecture?(modelType: string): EncoderArchitecture;
   /** Every encoder parameter (with {@link parameterPrefix}) and its shape. */
   parameterShapes(config: EncoderConfig): Map<string, readonly number[]>;
   /** Position ids of one padded row (RoBERTa counts from `padTokenId + 1` and gives pads `padTokenId`). */

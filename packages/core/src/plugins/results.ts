@@ -6,7 +6,17 @@ export interface ResultRecord {
   readonly task: string;
   /** Grid point (e.g. `lr=2e-5,bs=32,seed=1`) or `all` for across-run strategies. */
   readonly run: string;
+  /** The strategy entry's name (its id unless the config names it, e.g. `checkpoint-average[lastK=1]`). */
   readonly strategy: string;
+  /** The strategy plugin's id, e.g. `checkpoint-average`. */
+  readonly strategyId?: string;
+  /** The options the strategy ran with (its defaults filled in). */
+  readonly strategyOptions?: Readonly<Record<string, unknown>>;
+  /**
+   * How the runs got their task head: `shared-frozen` (one head trained once with the encoder frozen, then frozen
+   * in every run) or `per-run` (each run trains its own head from its seed).
+   */
+  readonly headProtocol?: 'shared-frozen' | 'per-run';
   readonly language: string;
   readonly metric: string;
   readonly value: number;

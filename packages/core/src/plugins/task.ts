@@ -46,9 +46,24 @@ export interface HeadContext {
  * (`classifier.weight`, `qa_outputs.bias`, ...) so that saved folders load in `transformers`.
  */
 export interface TaskHead {
-  /** Parameter names and shapes, HF layout (`[out, in]` for linear weights). */
+  /**
+   * Parameter names and shapes, HF layout (`[out, in]` for linear weights). Names a model folder already holds
+   * (BERT's pretrained pooler, the classifier of a fine-tuned folder) are loaded from it; only the rest are drawn
+   * by {@link init}, as `transformers`' `from_pretrained` does.
+   */
   readonly parameters: Readonly<Record<string, readonly number[]>>;
-  /** Fresh parameters (normal with `initializer_range`, zero biases), drawn from `random` (uniform in [0, 1)). */
+  /**
+   * Suffix of the HF task-model class this head is the head of: `ForSequenceClassification`,
+   * `ForTokenClassification`, `ForQuestionAnswering`. Saved folders name the class in `architectures` as the
+   * encoder's class prefix ({@link EncoderConfig.architecture}) plus this (`BertForTokenClassification`), so that
+   * `transformers` loads them as the fine-tuned model. Optional for heads written before it; the task conformance
+   * suite requires it.
+   */
+  readonly architectureSuffix?: string;
+  /**
+   * Fresh values of every parameter (normal with `initializer_range`, zero biases), drawn from `random` (uniform in
+   * [0, 1)). The trainer draws all of them and keeps those a model folder does not provide, so a run repeats.
+   */
   init(random: () => number): Record<string, Float32Array>;
   /**
    * Logits from the hidden states `[B, T, H]`. `params` holds this head's parameters as tensors (by HF name);

@@ -6,3 +6,4 @@ export * from './synthetic-benchmark.js';
 export * from './tiny-encoder.js';
 export * from './quickstart.js';
 export * from './quickstart-command.js';
+export * from './quickstart-module.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Engine } from '../engine/engine.js';
-import type { CliCommand } from '../plugins/command.js';
+import type { CliCommand } from '../engine/command.js';
 import { runQuickstart } from './quickstart.js';
 
 /** `xlt quickstart [--out DIR]`: the offline demo on synthetic data. */

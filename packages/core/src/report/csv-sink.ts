@@ -8,12 +8,16 @@ export function csvField(value: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** The records as CSV: the fixed columns, then one column per hyperparameter seen in any record. */
+/**
+ * The records as CSV: the fixed columns, one column per hyperparameter seen in any record, then the strategy's id
+ * and options (as JSON) and the head protocol (last, so that older readers of the first columns are unaffected).
+ */
 export function recordsToCsv(records: readonly ResultRecord[]): string {
   const fixed = ['experiment', 'task', 'run', 'strategy', 'language', 'metric', 'value', 'oracle'] as const;
   const extra = [...new Set(records.flatMap((r) => Object.keys(r.hyperparameters ?? {})))];
-  const lines = [[...fixed, ...extra].map(csvField).join(',')];
-  for (const r of records) lines.push([...fixed.map((k) => r[k]), ...extra.map((k) => r.hyperparameters?.[k])].map(csvField).join(','));
+  const tail = (r: ResultRecord) => [r.strategyId, r.strategyOptions ? JSON.stringify(r.strategyOptions) : undefined, r.headProtocol];
+  const lines = [[...fixed, ...extra, 'strategyId', 'strategyOptions', 'headProtocol'].map(csvField).join(',')];
+  for (const r of records) lines.push([...fixed.map((k) => r[k]), ...extra.map((k) => r.hyperparameters?.[k]), ...tail(r)].map(csvField).join(','));
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { ResultRecord } from '../plugins/results.js';
-import { mainMetric, metricsOf, summarize, type StrategySummary } from './summary.js';
+import { headProtocolLine, mainMetric, metricsOf, summarize, type StrategySummary } from './summary.js';
 
 let plotlySource: Promise<string> | undefined;
 
@@ -92,7 +92,7 @@ export async function renderReport(records: readonly ResultRecord[]): Promise<st
 <style>${STYLE}</style><script>${plotly}</script></head>
 <body><h1>${escapeHtml(experiment)}</h1>
 <p>Task <b>${escapeHtml(records[0]?.task ?? '')}</b>, ${languages.length} target language${languages.length === 1 ? '' : 's'}, ${new Set(records.map((r) => r.strategy)).size} strategies.</p>
-${body}
+${headProtocolLine(records) ? `<p class="head-protocol">${escapeHtml(headProtocolLine(records)!)}</p>\n` : ''}${body}
 </body></html>
 `;
 }

@@ -3,14 +3,14 @@ import type { ResultRecord, ResultsSink } from '../plugins/results.js';
 import { writeFileAtomic } from '../util/files.js';
 import { metricsOf, summarize } from './summary.js';
 
-/** `results.json`: every record, plus the per-strategy summary (mean, std, worst, gap to oracle) of each metric. */
+/** `results.json`: every record (each with its head protocol and strategy id and options), plus the per-strategy summary (mean, std, worst, gap to oracle) of each metric. */
 export const jsonSink: ResultsSink = {
   id: 'json',
   description: 'results.json: every result record and the per-strategy summary of each metric',
   async write(records: readonly ResultRecord[], outDir: string) {
     const file = join(outDir, 'results.json');
     const summary = Object.fromEntries(metricsOf(records).map((m) => [m, summarize(records, m)]));
-    await writeFileAtomic(file, `${JSON.stringify({ experiment: records[0]?.experiment, task: records[0]?.task, records, summary }, null, 2)}\n`);
+    await writeFileAtomic(file, `${JSON.stringify({ experiment: records[0]?.experiment, task: records[0]?.task, headProtocol: records[0]?.headProtocol, records, summary }, null, 2)}\n`);
     return [file];
   },
 };

@@ -73,6 +73,18 @@ export function summarize(records: readonly ResultRecord[], metric: string): Str
   return out;
 }
 
+const HEAD_PROTOCOLS: Readonly<Record<string, string>> = {
+  'shared-frozen': 'one head trained once with the encoder frozen, shared and frozen in every run',
+  'per-run': 'each run trains its own head from its seed',
+};
+
+/** Which head protocol the runs used, in words (`undefined` when the records do not say). */
+export function headProtocolLine(records: readonly ResultRecord[]): string | undefined {
+  const protocols = [...new Set(records.map((r) => r.headProtocol).filter((p) => p !== undefined))];
+  if (protocols.length === 0) return undefined;
+  return `Head protocol: ${protocols.map((p) => `${p} (${HEAD_PROTOCOLS[p] ?? p})`).join('; ')}.`;
+}
+
 const fmt = (x: number | undefined, signed = false) => (x === undefined || !Number.isFinite(x) ? '-' : `${signed && x >= 0 ? '+' : ''}${x.toFixed(2)}`);
 
 /** A plain-text table of {@link summarize} for the main metric, for the terminal. Oracle rows are marked. */
@@ -98,6 +110,7 @@ export function summaryTable(records: readonly ResultRecord[], metric = mainMetr
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
+    ...(headProtocolLine(records) ? [headProtocolLine(records)!] : []),
     ...(summaries.some((s) => s.oracle) ? ['ORACLE rows select with target-language dev data: not zero-shot, an upper reference only.'] : []),
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InputError, XltError, describeFound, type InputIssue } from '../errors.js';
-import { isFloatDtype, type FloatDtype } from './dtype.js';
+import { isFloatDtype, type FloatDtype, type SafetensorsDtype } from './dtype.js';
 import { SafetensorsFile } from './file.js';
 import { decodeFloat32, decodeFloat64 } from './float-convert.js';
 import type { TensorInfo } from './header.js';
@@ -17,8 +17,35 @@ export interface CheckpointTensor extends TensorInfo {
   readonly file: string;
 }
 
+/** What every checkpoint format can say of a tensor: name, dtype, shape and the file that holds it. */
+export interface StoredTensor {
+  readonly name: string;
+  readonly dtype: SafetensorsDtype;
+  readonly shape: readonly number[];
+  /** The file (shard) that holds the tensor. */
+  readonly file: string;
+}
+
+/**
+ * The read side shared by checkpoint formats (safetensors, PyTorch `pytorch_model.bin`): the tensors by name,
+ * their values, and closing. Model loading needs only this; streaming and averaging use {@link SafetensorsCheckpoint}.
+ */
+export interface TensorCheckpoint {
+  /** What was opened: the file, or the folder. */
+  readonly path: string;
+  /** Every tensor by name, in stored order. */
+  readonly tensors: ReadonlyMap<string, StoredTensor>;
+  /** A tensor's elements in row-major order, as little-endian bytes of its dtype. */
+  readBytes(name: string): Promise<Uint8Array>;
+  /** A float tensor (F16, BF16, F32 or F64) as float32. */
+  readFloat32(name: string): Promise<Float32Array>;
+  /** A float tensor (F16, BF16, F32 or F64) as float64. */
+  readFloat64(name: string): Promise<Float64Array>;
+  close(): Promise<void>;
+}
+
 /** One view over a checkpoint: a single `.safetensors` file or an HF sharded folder. */
-export interface SafetensorsCheckpoint {
+export interface SafetensorsCheckpoint extends TensorCheckpoint {
   /** What was opened: the file, or the folder. */
   readonly path: string;
   /** The model folder when `path` was a folder (HF layout), else undefined. */

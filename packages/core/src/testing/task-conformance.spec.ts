@@ -2,7 +2,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
 import type { Feature, TaskPlugin } from '../plugins/task.js';
 import { readText } from '../util/files.js';
@@ -44,6 +44,7 @@ const toyTask: TaskPlugin<Labelled, LabelledFeature, string> = {
     const shape = [labels.length, encoder.hiddenSize];
     return {
       parameters: { 'classifier.weight': shape, 'classifier.bias': [labels.length] },
+      architectureSuffix: 'ForSequenceClassification',
       init: (random) => ({
         'classifier.weight': Float32Array.from({ length: shape[0]! * shape[1]! }, () => (random() - 0.5) * 0.04),
         'classifier.bias': new Float32Array(labels.length),
@@ -78,6 +79,7 @@ writeFileSync(join(dir, 'train.tsv'), 'pos\ta fine sunny day\nneg\ta cold grey m
 writeFileSync(join(dir, 'bad.tsv'), 'pos\tgood\nno text here\n');
 
 describeTaskConformance(toyTask, {
+  runner: { describe, it, expect, beforeAll },
   files: [{ path: join(dir, 'train.tsv') }],
   tokenizer: whitespaceTokenizer(),
   gold: (examples) => examples.map((e) => e.label),

@@ -1,11 +1,16 @@
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
+import { bertProvider } from '../encoders/bert-provider.js';
+import { xlmRobertaProvider } from '../encoders/xlm-roberta-provider.js';
 import type { EncoderConfig } from '../plugins/encoder.js';
 import type { BatchTargets, DatasetSource, Feature, TaskContext, TaskHead, TaskPlugin } from '../plugins/task.js';
 import type { Tokenizer } from '../plugins/tokenizer.js';
+import { taskArchitecture, writeCheckpointFolder } from '../trainer/checkpoint-folder.js';
 import { readText } from '../util/files.js';
+import { tempDir } from './fixtures.js';
 import { seededRandom } from '../util/random.js';
+import type { TestApi } from './test-api.js';
 
 /** A file the task must refuse with an {@link InputError} naming it (and the line, when given). */
 export interface InvalidTaskFile {
@@ -16,6 +21,8 @@ export interface InvalidTaskFile {
 
 /** What {@link describeTaskConformance} runs the task on. All of it is written by the task's own tests. */
 export interface TaskConformanceFixture<E = unknown, P = unknown> {
+  /** The runner's test functions: `{ describe, it, expect, beforeAll }` from vitest (or Jest). */
+  readonly runner: TestApi;
   /** Small data files the task reads; every one must parse to at least one example. */
   readonly files: readonly DatasetSource[];
   /**
@@ -43,7 +50,8 @@ export interface TaskConformanceFixture<E = unknown, P = unknown> {
 
 /**
  * A small {@link EncoderConfig} for head tests: nothing but the fields a head may read carry meaning
- * (`hiddenSize`, `initializerRange`, dropout, `modelType`).
+ * (`hiddenSize`, `initializerRange`, dropout, `modelType`, `architecture`). Model types of core's providers are
+ * parsed by them, so the config carries their `architecture`; any other type gets none.
  */
 export function tinyEncoderConfig(modelType: string, hiddenSize = 8): EncoderConfig {
   const raw = {
@@ -62,6 +70,8 @@ export function tinyEncoderConfig(modelType: string, hiddenSize = 8): EncoderCon
     pad_token_id: 0,
     initializer_range: 0.02,
   };
+  const provider = [bertProvider, xlmRobertaProvider].find((p) => p.modelTypes.includes(modelType));
+  if (provider) return provider.parseConfig(raw, `tiny ${modelType} config`);
   return {
     modelType,
     vocabSize: raw.vocab_size,
@@ -124,6 +134,7 @@ export function describeTaskConformance<E, F extends Feature, P>(
   const modelTypes = fixture.modelTypes ?? ['bert', 'xlm-roberta'];
   const hiddenSize = fixture.hiddenSize ?? 8;
   const maxScore = fixture.maxScore ?? 100;
+  const { describe, it, expect, beforeAll } = fixture.runner;
 
   describe(`task conformance: ${task.id}`, () => {
     const datasets: { source: DatasetSource; examples: E[] }[] = [];
@@ -227,6 +238,30 @@ export function describeTaskConformance<E, F extends Feature, P>(
           }
           expect(Object.values(values).some((v) => v.some((x) => x !== 0))).toBe(true);
           expect(makeHead().init(seededRandom(1))).toEqual(values);
+        });
+
+        it('names its HF task class, which checkpoint folders write with the label inventory', async () => {
+          const head = makeHead();
+          expect(head.architectureSuffix ?? 'nothing', 'TaskHead.architectureSuffix').toMatch(/^For[A-Z][A-Za-z]*$/);
+          const architecture = taskArchitecture(encoder, head);
+          expect(architecture).toBe(`${encoder.architecture!.classPrefix}${head.architectureSuffix}`);
+          const values = head.init(seededRandom(1));
+          const tensors = new Map(Object.entries(head.parameters).map(([name, shape]) => [name, { shape, data: values[name]! }]));
+          const { dir, cleanup } = await tempDir('xlt-task-conformance-');
+          try {
+            const folder = await writeCheckpointFolder(dir, 1, { config: encoder, encoder: new Map(), head: tensors, labels, architecture, metadata: {} });
+            const config = JSON.parse(await readText(join(folder, 'config.json'))) as Record<string, unknown>;
+            expect(config.architectures).toEqual([architecture]);
+            expect(config.model_type).toBe(modelType);
+            if (labels.length === 0) {
+              expect(config.id2label).toBe(undefined);
+            } else {
+              expect(config.id2label).toEqual(Object.fromEntries(labels.map((label, i) => [String(i), label])));
+              expect(config.label2id).toEqual(Object.fromEntries(labels.map((label, i) => [label, i])));
+            }
+          } finally {
+            await cleanup();
+          }
         });
 
         it('gives finite logits, a finite loss that a few gradient steps lower, and decodable outputs', async () => {

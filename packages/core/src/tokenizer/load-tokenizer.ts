@@ -8,7 +8,10 @@ import {
   bertProcessing,
   wordPieceDecoder,
 } from 'tokenizers';
+import { bertProvider } from '../encoders/bert-provider.js';
+import { xlmRobertaProvider } from '../encoders/xlm-roberta-provider.js';
 import { InputError, describeFound } from '../errors.js';
+import type { EncoderProvider } from '../plugins/encoder.js';
 import { readText } from '../util/files.js';
 import { HfTokenizer, type SpecialTokenIds } from './hf-tokenizer.js';
 
@@ -33,9 +36,11 @@ const NO_LIMIT = 1_000_000;
 /**
  * Loads the tokenizer of an HF model folder: `tokenizer.json` when there is one (any model type, including the
  * older format whose `model` has no `type`), else a WordPiece `vocab.txt` with BERT's normalizer
- * (`do_lower_case`, `strip_accents` and `tokenize_chinese_chars` from `tokenizer_config.json`).
+ * (`do_lower_case`, `strip_accents` and `tokenize_chinese_chars` from `tokenizer_config.json`). Without a
+ * `model_max_length`, the limit comes from `config.json`'s positions less those the `encoders` reserve (core's
+ * providers by default; pass the registered ones so that plugin encoders count).
  */
-export async function loadTokenizer(folder: string): Promise<HfTokenizer> {
+export async function loadTokenizer(folder: string, encoders: readonly EncoderProvider[] = [bertProvider, xlmRobertaProvider]): Promise<HfTokenizer> {
   const config = await readJsonIfPresent(join(folder, 'tokenizer_config.json'));
   const modelConfig = await readJsonIfPresent(join(folder, 'config.json'));
   const jsonFile = join(folder, 'tokenizer.json');
@@ -61,7 +66,7 @@ export async function loadTokenizer(folder: string): Promise<HfTokenizer> {
     throw new InputError([{ file, expected: 'a tokenizer that HF tokenizers can load', found: (error as Error).message }]);
   }
   const specials = resolveSpecials(native, config, file);
-  return HfTokenizer.create(native, specials, { file, modelMaxLength: modelMaxLength(config, modelConfig) });
+  return HfTokenizer.create(native, specials, { file, modelMaxLength: modelMaxLength(config, modelConfig, join(folder, 'config.json'), encoders) });
 }
 
 /**
@@ -132,16 +137,31 @@ function resolveSpecials(tokenizer: NativeTokenizer, config: Record<string, unkn
   return resolved as SpecialTokenIds;
 }
 
-function modelMaxLength(config: Record<string, unknown>, modelConfig: Record<string, unknown>): number {
+function modelMaxLength(config: Record<string, unknown>, modelConfig: Record<string, unknown>, file: string, encoders: readonly EncoderProvider[]): number {
   const fromTokenizer = config.model_max_length;
   if (typeof fromTokenizer === 'number' && fromTokenizer > 0 && fromTokenizer < NO_LIMIT) return fromTokenizer;
   const positions = modelConfig.max_position_embeddings;
-  if (typeof positions === 'number' && positions > 0) {
-    // RoBERTa-style models reserve padTokenId + 1 positions before the first real one.
-    const roberta = ['xlm-roberta', 'roberta', 'camembert'].includes(String(modelConfig.model_type));
-    return roberta ? positions - 2 : positions;
-  }
+  if (typeof positions === 'number' && positions > 0) return positions - reservedPositions(modelConfig, file, encoders);
   return 512;
+}
+
+/**
+ * Position rows before the first token's, asked of the encoder provider that reads the config so that the
+ * tokenizer knows no architecture: RoBERTa-style providers pad at `positionPaddingIdx` and count tokens from the
+ * row after it (2 rows for XLM-R); BERT reserves none. A config no provider reads, or one that does not validate
+ * (the encoder's own load reports that), reserves none.
+ */
+function reservedPositions(modelConfig: Record<string, unknown>, file: string, encoders: readonly EncoderProvider[]): number {
+  const provider = encoders.find((p) => p.modelTypes.includes(String(modelConfig.model_type)));
+  if (!provider?.positionPaddingIdx) return 0;
+  let padIdx: number | undefined;
+  try {
+    padIdx = provider.positionPaddingIdx(provider.parseConfig(modelConfig, file));
+  } catch (error) {
+    if (error instanceof InputError) return 0;
+    throw error;
+  }
+  return padIdx === undefined ? 0 : padIdx + 1;
 }
 
 /** A special token as `tokenizer_config.json` writes it: a string or an `AddedToken` object with `content`. */

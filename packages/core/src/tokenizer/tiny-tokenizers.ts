@@ -91,6 +91,10 @@ export async function writeTinyUnigramTokenizer(folder: string): Promise<string>
     model: { type: 'Unigram', unk_id: 3, vocab, byte_fallback: false },
   };
   await writeFile(join(folder, 'tokenizer.json'), JSON.stringify(json));
-  await writeFile(join(folder, 'config.json'), JSON.stringify({ model_type: 'xlm-roberta', max_position_embeddings: 514 }));
+  await writeFile(join(folder, 'config.json'), JSON.stringify({
+    // A complete XLM-R config: the tokenizer asks the encoder provider how many position rows precede the first token.
+    model_type: 'xlm-roberta', max_position_embeddings: 514, vocab_size: pieces.length + specials.length,
+    hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16,
+  }));
   return folder;
 }

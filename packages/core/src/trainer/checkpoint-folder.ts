@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EncoderConfig, NamedTensors } from '../plugins/encoder.js';
+import type { TaskHead } from '../plugins/task.js';
 import { SAFETENSORS_FILE } from '../safetensors/checkpoint.js';
 import { writeSafetensors, type TensorToWrite } from '../safetensors/writer.js';
 import { writeFileAtomic } from '../util/files.js';
@@ -19,14 +20,52 @@ export interface CheckpointContents {
   readonly encoder: NamedTensors;
   /** Head parameters by HF name. */
   readonly head: NamedTensors;
-  /** Label inventory, written as `id2label` / `label2id` in `config.json`. */
+  /**
+   * Label inventory, written as `id2label` / `label2id` in `config.json` (`num_labels` follows from them). An empty
+   * one (extractive QA) removes those fields, so that `transformers` gives the span head its default 2 outputs.
+   */
   readonly labels?: readonly string[];
+  /** HF class name written as `architectures` (see {@link taskArchitecture}); the config's own is kept when absent. */
+  readonly architecture?: string;
   /** `__metadata__` of `model.safetensors` (strings only). */
   readonly metadata: Readonly<Record<string, string>>;
   /** Tensors and metadata of the resumable state; omitted when not given. */
   readonly state?: { readonly tensors: NamedTensors; readonly metadata: Readonly<Record<string, string>> };
   /** Folder whose tokenizer files are copied in. */
   readonly tokenizerFolder?: string;
+}
+
+/**
+ * The HF class of a fine-tuned model, `BertForSequenceClassification` say: the encoder's class prefix (set by its
+ * provider) and the head's {@link TaskHead.architectureSuffix}. Undefined when either is unknown.
+ */
+export function taskArchitecture(config: EncoderConfig, head: Pick<TaskHead, 'architectureSuffix'>): string | undefined {
+  const prefix = config.architecture?.classPrefix;
+  return prefix && head.architectureSuffix ? prefix + head.architectureSuffix : undefined;
+}
+
+/**
+ * `config.json` of a fine-tuned folder: the encoder's fields as read, with `architectures` and the label
+ * inventory of the task model, so that `AutoModelFor*` / `pipeline` load it as what it is.
+ */
+export function taskModelConfig(
+  config: EncoderConfig,
+  task: { readonly architecture?: string; readonly labels?: readonly string[] },
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config.raw };
+  if (task.architecture) out.architectures = [task.architecture];
+  if (task.labels) {
+    // A count inherited from the pretrained config would contradict id2label (transformers warns and keeps id2label).
+    delete out.num_labels;
+    delete out._num_labels;
+    delete out.id2label;
+    delete out.label2id;
+    if (task.labels.length > 0) {
+      out.id2label = Object.fromEntries(task.labels.map((label, i) => [String(i), label]));
+      out.label2id = Object.fromEntries(task.labels.map((label, i) => [label, i]));
+    }
+  }
+  return out;
 }
 
 /** `checkpoint-<step>` inside the run folder, as HF's `Trainer` names them. */
@@ -44,11 +83,7 @@ export async function writeCheckpointFolder(runDir: string, step: number, conten
   const target = checkpointFolder(runDir, step);
   const tmp = await mkdtemp(join(runDir, `.checkpoint-${step}.partial-`));
   try {
-    const config: Record<string, unknown> = { ...contents.config.raw };
-    if (contents.labels) {
-      config.id2label = Object.fromEntries(contents.labels.map((label, i) => [String(i), label]));
-      config.label2id = Object.fromEntries(contents.labels.map((label, i) => [label, i]));
-    }
+    const config = taskModelConfig(contents.config, contents);
     await writeFileAtomic(join(tmp, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
     // `format: pt` is what transformers checks before loading a safetensors checkpoint.
     await writeSafetensors(join(tmp, SAFETENSORS_FILE), [...toWrite(contents.encoder), ...toWrite(contents.head)], {

@@ -4,18 +4,9 @@ import type { BatchTargets, TaskHead } from '../plugins/task.js';
 /** Head parameters on the host, by HF name. */
 export type HeadParameters = Record<string, Float32Array>;
 
-/** The contract's forward plus the optional dropout seed that heads such as the tagging head accept. */
-type SeededForward = (
-  tf: typeof tfjs,
-  hidden: tfjs.Tensor3D,
-  params: Readonly<Record<string, tfjs.Tensor>>,
-  training: boolean,
-  dropoutSeed?: number,
-) => tfjs.Tensor;
-
 /**
- * Runs the head's forward. The seed goes in as a fifth argument, which heads that draw dropout masks use for
- * repeatable runs and others ignore (the core contract has no such parameter yet).
+ * Runs the head's forward with the dropout seed of this step, which {@link TaskHead.forward} takes so that heads
+ * drawing dropout masks repeat a run exactly (heads without dropout ignore it).
  */
 export function headForward(
   tf: typeof tfjs,
@@ -25,7 +16,7 @@ export function headForward(
   training: boolean,
   dropoutSeed?: number,
 ): tfjs.Tensor {
-  return (head.forward as SeededForward).call(head, tf, hidden, params, training, dropoutSeed);
+  return head.forward(tf, hidden, params, training, dropoutSeed);
 }
 
 /** Loss of one micro-batch and its gradients with respect to the hidden states and the head parameters. */

@@ -21,6 +21,8 @@ export { headForward, headLossAndGradients, type HeadParameters, type HeadGradie
 export {
   TRAINER_STATE_FILE,
   checkpointFolder,
+  taskArchitecture,
+  taskModelConfig,
   writeCheckpointFolder,
   listCheckpoints,
   removePartialCheckpoints,

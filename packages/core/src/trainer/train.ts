@@ -13,7 +13,7 @@ import { SafetensorsFile } from '../safetensors/file.js';
 import { SAFETENSORS_FILE } from '../safetensors/checkpoint.js';
 import { seededRandom, shuffled } from '../util/random.js';
 import { padBatch, realTokens } from './batches.js';
-import { TRAINER_STATE_FILE, listCheckpoints, removePartialCheckpoints, writeCheckpointFolder } from './checkpoint-folder.js';
+import { TRAINER_STATE_FILE, listCheckpoints, removePartialCheckpoints, taskArchitecture, writeCheckpointFolder } from './checkpoint-folder.js';
 import { headLossAndGradients, type HeadParameters } from './head-pass.js';
 import { predict } from './predict.js';
 import { ProgressReporter } from './progress.js';
@@ -60,8 +60,10 @@ export async function train<F extends Feature>(job: TrainingJob<F>): Promise<Tra
     features: N,
   });
 
-  let headParams: HeadParameters = job.initialHead ?? head.init(seededRandom(deriveSeed(options.seed, 'head-init')));
-  checkHead(headParams, headShapes, job.initialHead ? 'the initial head' : 'head.init()');
+  // As transformers' from_pretrained: parameters the initial head holds (a pretrained pooler) are kept, the rest
+  // are drawn. All are drawn, whatever is kept, so that the drawn ones do not depend on what the folder held.
+  let headParams: HeadParameters = { ...head.init(seededRandom(deriveSeed(options.seed, 'head-init'))), ...job.initialHead };
+  checkHead(headParams, headShapes, job.initialHead ? 'the initial head (completed by head.init())' : 'head.init()');
   headParams = Object.fromEntries(headNames.map((n) => [n, Float32Array.from(headParams[n]!)]));
   let headM: HeadParameters = Object.fromEntries(headNames.map((n) => [n, new Float32Array(headParams[n]!.length)]));
   let headV: HeadParameters = Object.fromEntries(headNames.map((n) => [n, new Float32Array(headParams[n]!.length)]));
@@ -179,6 +181,7 @@ export async function train<F extends Feature>(job: TrainingJob<F>): Promise<Tra
       encoder: runtime.parameters(),
       head: asNamed(headParams, headShapes),
       labels: job.context.labels,
+      architecture: taskArchitecture(runtime.config, head),
       metadata,
       state: {
         tensors: stateTensors(runtime, headM, headV, headShapes),

@@ -22,7 +22,10 @@ export interface TrainingJob<F extends Feature = Feature> {
   /** Training features from {@link TaskPlugin.featurize}. */
   readonly features: readonly F[];
   readonly options: TrainingOptions;
-  /** Head parameters to start from (e.g. from another run's checkpoint); drawn from the seed when absent. */
+  /**
+   * Head parameters to start from, all or some (another run's checkpoint, BERT's pretrained pooler); those it
+   * lacks are drawn from the seed by `head.init`.
+   */
   readonly initialHead?: HeadParameters;
   /** Source-language dev evaluation, run at each checkpoint; its metrics go into the checkpoint's metadata. */
   readonly sourceDev?: SourceDevEvaluator<F>;

@@ -41,6 +41,8 @@ export async function writeToyExperiment(dir: string, overrides: Record<string, 
     source: { language: 'en', train: 'data/en-train.tsv', dev: 'data/en-dev.tsv' },
     targets,
     grid: { learningRate: [0.5, 0.1], batchSize: [8], epochs: [2], warmup: [0], seeds: [1, 2] },
+    // The toy head learns at the toy's own rates (the default head phase is made for encoders).
+    training: { head: { learningRate: 0.5, epochs: 2 } },
     checkpoints: { perEpoch: 2 },
     output: 'out',
     ...overrides,

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { AveragingStrategy, CheckpointInfo, RunInfo, StrategyContext } from '../../plugins/averaging.js';
 
 const uniform = (checkpoints: readonly CheckpointInfo[]) => checkpoints.map((checkpoint) => ({ checkpoint, weight: 1 / checkpoints.length }));
@@ -9,7 +10,8 @@ const best = (checkpoints: readonly CheckpointInfo[], score: (c: CheckpointInfo)
 
 /**
  * Small strategies with the scopes and oracle flag of the real ones (`@xlt/averaging` is not a dependency of core),
- * for testing the protocol: last, best source dev, checkpoint average, run average, CA+RA and the target-dev oracle.
+ * for testing the protocol: last, best source dev, checkpoint average (with `lastK`), run average, CA+RA and the
+ * target-dev oracle.
  */
 export const toyStrategies: AveragingStrategy[] = [
   { id: 'last', description: 'final checkpoint', scope: 'per-run', oracle: false, plan: async ([run]) => [{ checkpoint: run!.checkpoints.at(-1)!, weight: 1 }] },
@@ -17,7 +19,11 @@ export const toyStrategies: AveragingStrategy[] = [
     id: 'best-source-dev', description: 'best on source dev', scope: 'per-run', oracle: false,
     plan: async ([run], _o, ctx: StrategyContext) => best(run!.checkpoints, (c) => c.sourceDev?.[ctx.primaryMetric]),
   },
-  { id: 'checkpoint-average', description: 'uniform CA', scope: 'per-run', oracle: false, plan: async ([run]) => uniform(run!.checkpoints) },
+  {
+    id: 'checkpoint-average', description: 'uniform CA (option lastK: only the last K checkpoints)', scope: 'per-run', oracle: false,
+    optionsSchema: z.strictObject({ lastK: z.number().int().positive().optional() }),
+    plan: async ([run], options: { lastK?: number }) => uniform(run!.checkpoints.slice(-(options.lastK ?? run!.checkpoints.length))),
+  } as AveragingStrategy,
   { id: 'run-average', description: 'uniform RA of final checkpoints', scope: 'across-runs', oracle: false, plan: async (runs: readonly RunInfo[]) => uniform(runs.map((r) => r.checkpoints.at(-1)!)) },
   { id: 'checkpoint-run-average', description: 'uniform CA+RA', scope: 'across-runs', oracle: false, plan: async (runs) => uniform(runs.flatMap((r) => r.checkpoints)) },
   {

@@ -1,0 +1,110 @@
+import { adamwUpdate } from '../backends/host-adamw.js';
+import { loadTf } from '../backends/tfjs-loader.js';
+import { isNoDecayParameter } from '../encoders/parameter-shapes.js';
+import { XltError } from '../errors.js';
+import type { AdamWStep, EncoderRuntime } from '../plugins/backend.js';
+import type { EncoderProvider } from '../plugins/encoder.js';
+import type { Feature, TaskContext, TaskHead, TaskPlugin } from '../plugins/task.js';
+import { padBatch } from '../trainer/batches.js';
+import { headLossAndGradients, type HeadParameters } from '../trainer/head-pass.js';
+import { learningRateAt } from '../trainer/schedule.js';
+import { deriveSeed } from '../trainer/seeds.js';
+import { resolveTrainingOptions } from '../trainer/training-options.js';
+import { seededRandom, shuffled } from '../util/random.js';
+
+/** Hyperparameters of a linear probe: linear decay from `learningRate` to 0, no warm-up. */
+export interface LinearProbeOptions {
+  readonly learningRate: number;
+  readonly batchSize: number;
+  readonly epochs: number;
+  readonly seed: number;
+  readonly weightDecay: number;
+  /** Clip the head's gradients to this global L2 norm (0 or Infinity: no clipping). */
+  readonly maxGradNorm: number;
+  readonly gradientAccumulationSteps?: number;
+}
+
+/** A head to train over a frozen encoder. */
+export interface LinearProbeJob<F extends Feature> {
+  /** The encoder; only its forward runs (without dropout), its parameters never change. */
+  readonly runtime: EncoderRuntime;
+  readonly provider: EncoderProvider;
+  readonly task: Pick<TaskPlugin<unknown, F>, 'collate'>;
+  readonly head: TaskHead;
+  readonly context: TaskContext;
+  readonly features: readonly F[];
+  /** Head parameters to start from (e.g. a pretrained pooler); those absent are drawn from the seed. */
+  readonly initialHead?: HeadParameters;
+  readonly options: LinearProbeOptions;
+  readonly onStep?: (step: number, totalSteps: number) => void;
+}
+
+/**
+ * Trains a task head over a frozen encoder (linear probing), the head phase of the shared frozen head protocol.
+ * The same batching, loss scaling, AdamW and schedule as the trainer, but the encoder runs forward only, in
+ * evaluation mode: no dropout, no gradient, no update. Deterministic for a seed on a deterministic backend.
+ */
+export async function trainLinearProbe<F extends Feature>(job: LinearProbeJob<F>): Promise<{ head: HeadParameters; steps: number }> {
+  const { runtime, head, options } = job;
+  const tf = await loadTf();
+  const names = Object.keys(head.parameters);
+  const accumulation = options.gradientAccumulationSteps ?? 1;
+  if (job.features.length === 0) throw new XltError('The head phase has no training features.');
+  const microPerEpoch = Math.ceil(job.features.length / options.batchSize);
+  const stepsPerEpoch = Math.ceil(microPerEpoch / accumulation);
+  const totalSteps = stepsPerEpoch * options.epochs;
+  const schedule = resolveTrainingOptions({ learningRate: options.learningRate, batchSize: options.batchSize, epochs: options.epochs, seed: options.seed, schedule: 'linear', warmupRatio: 0 });
+
+  // Parameters the initial head lacks (all of them, or a classifier beside a pretrained pooler) are drawn fresh.
+  const start = { ...head.init(seededRandom(deriveSeed(options.seed, 'head-init'))), ...job.initialHead };
+  const params: HeadParameters = {};
+  for (const [name, shape] of Object.entries(head.parameters)) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (start[name]?.length !== size) throw new XltError(`The initial head of the head phase has ${start[name]?.length ?? 'no'} values for ${name}, expected ${size} (shape [${shape.join(', ')}]).`);
+    params[name] = Float32Array.from(start[name]!);
+  }
+  const zeros = () => Object.fromEntries(names.map((n) => [n, new Float32Array(params[n]!.length)])) as HeadParameters;
+  const m = zeros();
+  const v = zeros();
+  const grads = zeros();
+  const noDecay = new Set(names.filter(isNoDecayParameter));
+
+  let order: number[] = [];
+  for (let step = 0; step < totalSteps; step++) {
+    if (step % stepsPerEpoch === 0) order = shuffled(job.features.map((_, i) => i), seededRandom(deriveSeed(options.seed, 'order', step / stepsPerEpoch)));
+    const first = (step % stepsPerEpoch) * accumulation;
+    const last = Math.min(first + accumulation, microPerEpoch);
+    for (const g of Object.values(grads)) g.fill(0);
+    let loss = 0;
+    const scale = 1 / (last - first);
+    for (let micro = first; micro < last; micro++) {
+      const features = order.slice(micro * options.batchSize, (micro + 1) * options.batchSize).map((i) => job.features[i]!);
+      const batch = padBatch(features, runtime.config, job.provider);
+      const hidden = await runtime.forward(batch, { training: false });
+      const targets = job.task.collate(features, batch.sequenceLength, job.context);
+      const shape = [batch.batchSize, batch.sequenceLength, runtime.config.hiddenSize] as const;
+      const g = headLossAndGradients(tf, head, params, hidden, shape, targets, { frozen: false, dropoutSeed: deriveSeed(options.seed, 'head-dropout', step, micro) });
+      for (const n of names) {
+        const into = grads[n]!;
+        const add = g.dParams![n]!;
+        for (let i = 0; i < into.length; i++) into[i]! += add[i]! * scale;
+      }
+      loss += g.loss * scale;
+    }
+    if (!Number.isFinite(loss)) throw new XltError(`The head phase diverged: the loss is ${loss} at step ${step + 1}.`);
+    clip(Object.values(grads), options.maxGradNorm);
+    const adam: AdamWStep = { learningRate: learningRateAt(step, totalSteps, schedule), beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: options.weightDecay, step: step + 1, noDecay };
+    for (const n of names) adamwUpdate(params[n]!, grads[n]!, m[n]!, v[n]!, adam, !noDecay.has(n));
+    job.onStep?.(step + 1, totalSteps);
+  }
+  return { head: params, steps: totalSteps };
+}
+
+/** PyTorch `clip_grad_norm_` over the head's gradients alone (the encoder has none). */
+function clip(grads: readonly Float32Array[], maxNorm: number): void {
+  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) return;
+  let squared = 0;
+  for (const g of grads) for (let i = 0; i < g.length; i++) squared += g[i]! * g[i]!;
+  const coefficient = maxNorm / (Math.sqrt(squared) + 1e-6);
+  if (coefficient < 1) for (const g of grads) for (let i = 0; i < g.length; i++) g[i]! *= coefficient;
+}
