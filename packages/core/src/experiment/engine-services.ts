@@ -16,7 +16,7 @@ import { writeSafetensors } from '../safetensors/writer.js';
 import type { TrainingJob, TrainingResult } from '../trainer/training-job.js';
 import { resolveConfigPath } from './experiment-data.js';
 import { trainLinearProbe } from './linear-probe.js';
-import { CheckpointMerger, type ExperimentServices, type HeadTrainingJob, type PredictionJob, type RunTrainingJob } from './services.js';
+import { CheckpointMerger, type ExperimentServices, type HeadTrainingJob, type PredictionJob, type RunTrainingJob, type TrainingInput } from './services.js';
 
 /** File of the shared head that the head phase writes into its folder. */
 export const SHARED_HEAD_FILE = 'head.safetensors';
@@ -81,25 +81,34 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
   const runTraining = (job: TrainingJob<Feature>): Promise<TrainingResult> =>
     engine.trainers.has('default') ? (engine.trainers.get('default').train(job) as Promise<TrainingResult>) : trainRun(job);
 
+  /** The model on its backend, the training features and a fresh head: what both training phases start from. */
+  const prepareTraining = async (job: TrainingInput) => {
+    const loaded = await load(job.model, job.backend);
+    try {
+      const context: TaskContext = { labels: job.labels, maxLength: job.training.maxLength, options: job.taskOptions };
+      const features = await job.task.featurize(job.train, loaded.tokenizer, context);
+      const head = job.task.createHead({ encoder: loaded.pretrained.config, labels: job.labels, options: job.taskOptions });
+      // The members every training job of the trainer and the head phase share.
+      const common = { runtime: loaded.runtime, provider: loaded.pretrained.provider, task: job.task, head, context, features };
+      return { ...loaded, common };
+    } catch (error) {
+      loaded.runtime.dispose();
+      throw error;
+    }
+  };
+
   return {
     async train(job: RunTrainingJob) {
-      const { pretrained, runtime, tokenizer } = await load(job.model, job.backend);
+      const { pretrained, runtime, common } = await prepareTraining(job);
+      const { features, head } = common;
       try {
-        const context: TaskContext = { labels: job.labels, maxLength: job.training.maxLength, options: job.taskOptions };
-        const features = await job.task.featurize(job.train, tokenizer, context);
-        const head = job.task.createHead({ encoder: pretrained.config, labels: job.labels, options: job.taskOptions });
         const hp = job.hyperparameters;
         const accumulation = job.training.gradientAccumulation;
         const total = Math.ceil(Math.ceil(features.length / hp.batchSize) / accumulation) * hp.epochs;
         const result = await runTraining({
+          ...common,
           runDir: job.runDir,
           runId: job.runId,
-          runtime,
-          provider: pretrained.provider,
-          task: job.task,
-          head,
-          context,
-          features,
           initialHead: job.head ? await loadHeadParameters(job.head.file, head.parameters) : headFrom(pretrained, head).params,
           options: {
             learningRate: hp.learningRate,
@@ -126,18 +135,11 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
       }
     },
     async trainHead(job: HeadTrainingJob) {
-      const { pretrained, runtime, tokenizer } = await load(job.model, job.backend);
+      const { pretrained, runtime, common } = await prepareTraining(job);
+      const { head } = common;
       try {
-        const context: TaskContext = { labels: job.labels, maxLength: job.training.maxLength, options: job.taskOptions };
-        const features = await job.task.featurize(job.train, tokenizer, context);
-        const head = job.task.createHead({ encoder: pretrained.config, labels: job.labels, options: job.taskOptions });
         const trained = await trainLinearProbe({
-          runtime,
-          provider: pretrained.provider,
-          task: job.task,
-          head,
-          context,
-          features,
+          ...common,
           initialHead: headFrom(pretrained, head).params,
           options: {
             learningRate: job.learningRate,

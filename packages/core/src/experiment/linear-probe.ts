@@ -2,13 +2,13 @@ import { adamwUpdate } from '../backends/host-adamw.js';
 import { loadTf } from '../backends/tfjs-loader.js';
 import { isNoDecayParameter } from '../encoders/parameter-shapes.js';
 import { XltError } from '../errors.js';
-import type { AdamWStep, EncoderRuntime } from '../plugins/backend.js';
-import type { EncoderProvider } from '../plugins/encoder.js';
-import type { Feature, TaskContext, TaskHead, TaskPlugin } from '../plugins/task.js';
+import type { AdamWStep } from '../plugins/backend.js';
+import type { Feature } from '../plugins/task.js';
 import { padBatch } from '../trainer/batches.js';
 import { headLossAndGradients, type HeadParameters } from '../trainer/head-pass.js';
 import { learningRateAt } from '../trainer/schedule.js';
 import { deriveSeed } from '../trainer/seeds.js';
+import type { TrainingJob } from '../trainer/training-job.js';
 import { resolveTrainingOptions } from '../trainer/training-options.js';
 import { seededRandom, shuffled } from '../util/random.js';
 
@@ -24,17 +24,12 @@ export interface LinearProbeOptions {
   readonly gradientAccumulationSteps?: number;
 }
 
-/** A head to train over a frozen encoder. */
-export interface LinearProbeJob<F extends Feature> {
-  /** The encoder; only its forward runs (without dropout), its parameters never change. */
-  readonly runtime: EncoderRuntime;
-  readonly provider: EncoderProvider;
-  readonly task: Pick<TaskPlugin<unknown, F>, 'collate'>;
-  readonly head: TaskHead;
-  readonly context: TaskContext;
-  readonly features: readonly F[];
-  /** Head parameters to start from (e.g. a pretrained pooler); those absent are drawn from the seed. */
-  readonly initialHead?: HeadParameters;
+/**
+ * A head to train over a frozen encoder: the trainer's job without run folder or checkpoints. The encoder's forward
+ * runs without dropout and its parameters never change; head parameters absent from `initialHead` are drawn from
+ * the seed.
+ */
+export interface LinearProbeJob<F extends Feature> extends Pick<TrainingJob<F>, 'runtime' | 'provider' | 'task' | 'head' | 'context' | 'features' | 'initialHead'> {
   readonly options: LinearProbeOptions;
   readonly onStep?: (step: number, totalSteps: number) => void;
 }

@@ -3,12 +3,8 @@ import type { CheckpointInfo, WeightedCheckpoint } from '../plugins/averaging.js
 import type { TaskPlugin } from '../plugins/task.js';
 import type { GridPoint } from './grid.js';
 
-/** What the experiment asks a trainer to do for one run. The trainer resumes from the newest checkpoint in `runDir`. */
-export interface RunTrainingJob {
-  /** The run key, e.g. `lr=2e-05_bs=32_ep=3_sched=linear_wu=0.1_seed=1`. */
-  readonly runId: string;
-  /** Where checkpoints go: `<runDir>/checkpoint-<step>/`, each an HF model folder. */
-  readonly runDir: string;
+/** What every training phase of an experiment starts from: a task, a model folder, examples and shared settings. */
+export interface TrainingInput {
   readonly task: TaskPlugin;
   readonly taskOptions: Record<string, unknown>;
   /** HF model folder to start from: the pretrained encoder or, for few-shot runs, a fine-tuned checkpoint. */
@@ -19,8 +15,19 @@ export interface RunTrainingJob {
   readonly train: readonly unknown[];
   /** The label inventory of the experiment, in the task's order. */
   readonly labels: readonly string[];
-  readonly hyperparameters: GridPoint;
+  /** Shared settings: maximum length, weight decay, gradient clipping, accumulation. */
   readonly training: ExperimentConfig['training'];
+  /** Called after each optimizer step, for progress. */
+  readonly onStep?: (step: number, totalSteps: number) => void;
+}
+
+/** What the experiment asks a trainer to do for one run. The trainer resumes from the newest checkpoint in `runDir`. */
+export interface RunTrainingJob extends TrainingInput {
+  /** The run key, e.g. `lr=2e-05_bs=32_ep=3_sched=linear_wu=0.1_seed=1`. */
+  readonly runId: string;
+  /** Where checkpoints go: `<runDir>/checkpoint-<step>/`, each an HF model folder. */
+  readonly runDir: string;
+  readonly hyperparameters: GridPoint;
   readonly checkpoints: ExperimentConfig['checkpoints'];
   /**
    * The head to start from: the shared head file of the head phase ({@link ExperimentServices.trainHead}), kept
@@ -28,34 +35,20 @@ export interface RunTrainingJob {
    * one (few-shot runs continuing a zero-shot run), else a fresh head drawn from the run's seed.
    */
   readonly head?: { readonly file: string; readonly frozen: boolean };
-  /** Called after each optimizer step, for progress. */
-  readonly onStep?: (step: number, totalSteps: number) => void;
 }
 
 /**
  * The head phase of the `shared-frozen` protocol: train the task head once on the source train data with the
  * encoder frozen (its forward without dropout, no encoder update), and save it for every run to start from.
  */
-export interface HeadTrainingJob {
+export interface HeadTrainingJob extends TrainingInput {
   /** Folder the head file goes into (created when missing). */
   readonly headDir: string;
-  readonly task: TaskPlugin;
-  readonly taskOptions: Record<string, unknown>;
-  /** HF model folder of the (frozen) pretrained encoder. */
-  readonly model: string;
-  readonly backend: string;
-  /** Source training examples, already read and capped. */
-  readonly train: readonly unknown[];
-  readonly labels: readonly string[];
   /** Seed of the head's initialisation, data order and head dropout. */
   readonly seed: number;
   readonly epochs: number;
   readonly learningRate: number;
   readonly batchSize: number;
-  /** Shared settings: maximum length, weight decay, gradient clipping, accumulation. */
-  readonly training: ExperimentConfig['training'];
-  /** Called after each optimizer step, for progress. */
-  readonly onStep?: (step: number, totalSteps: number) => void;
 }
 
 /** What the head phase wrote. */

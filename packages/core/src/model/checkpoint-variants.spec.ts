@@ -7,12 +7,12 @@ import { tfjsCpuBackend } from '../backends/tfjs-backends.js';
 import { bertProvider } from '../encoders/bert-provider.js';
 import { xlmRobertaProvider } from '../encoders/xlm-roberta-provider.js';
 import { InputError } from '../errors.js';
-import type { EncodedBatch } from '../plugins/backend.js';
 import { openCheckpoint, type SafetensorsCheckpoint } from '../safetensors/checkpoint.js';
 import { tempDir } from '../testing/fixtures.js';
 import { openTorchCheckpoint } from '../torch-bin/torch-checkpoint.js';
 import { loadPretrained, modernTensorName } from './load-pretrained.js';
 import type { PretrainedModel } from './pretrained-model.js';
+import { maxAbs, maxAbsDiff, referenceBatch } from './torch-reference.testing.js';
 
 /**
  * Issue #14: the checkpoint folders users have load as transformers' from_pretrained loads them, and give PyTorch's
@@ -91,33 +91,7 @@ afterAll(async () => {
   await cleanup();
 });
 
-async function ints(ref: SafetensorsCheckpoint, name: string): Promise<Int32Array> {
-  const bytes = await ref.readBytes(name);
-  return new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-}
-
-async function batchOf(model: PretrainedModel, ref: SafetensorsCheckpoint): Promise<EncodedBatch> {
-  const [batchSize, sequenceLength] = ref.tensors.get('input_ids')!.shape as [number, number];
-  const inputIds = await ints(ref, 'input_ids');
-  const positionIds = new Int32Array(batchSize * sequenceLength);
-  for (let b = 0; b < batchSize; b++) {
-    positionIds.set(model.provider.positionIds(Array.from(inputIds.subarray(b * sequenceLength, (b + 1) * sequenceLength)), model.config), b * sequenceLength);
-  }
-  return { batchSize, sequenceLength, inputIds, tokenTypeIds: await ints(ref, 'token_type_ids'), attentionMask: await ints(ref, 'attention_mask'), positionIds };
-}
-
-function maxAbs(a: Float32Array): number {
-  let m = 0;
-  for (const x of a) m = Math.max(m, Math.abs(x));
-  return m;
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
+const batchOf = referenceBatch;
 
 async function hiddenOf(model: PretrainedModel, ref: SafetensorsCheckpoint): Promise<Float32Array> {
   const weights = new Map([...model.encoder].map(([n, t]) => [n, { shape: t.shape, data: t.data.slice() }]));

@@ -10,6 +10,7 @@ import { openCheckpoint, type SafetensorsCheckpoint } from '../safetensors/check
 import { tempDir } from '../testing/fixtures.js';
 import { loadPretrained } from './load-pretrained.js';
 import type { PretrainedModel } from './pretrained-model.js';
+import { ints, maxAbs, maxAbsDiff, referenceBatch } from './torch-reference.testing.js';
 
 /**
  * The Done-when of issue #3: xlt's encoder agrees with PyTorch. `test-python/hf_reference.py` mirrors HF's
@@ -61,34 +62,8 @@ afterAll(async () => {
   await cleanup();
 });
 
-async function ints(ref: SafetensorsCheckpoint, name: string): Promise<Int32Array> {
-  const bytes = await ref.readBytes(name);
-  return new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-}
-
-async function batchOf(c: Case): Promise<EncodedBatch> {
-  const ref = c.reference!;
-  const [batchSize, sequenceLength] = ref.tensors.get('input_ids')!.shape as [number, number];
-  const inputIds = await ints(ref, 'input_ids');
-  const positionIds = new Int32Array(batchSize * sequenceLength);
-  for (let b = 0; b < batchSize; b++) {
-    const row = Array.from(inputIds.subarray(b * sequenceLength, (b + 1) * sequenceLength));
-    positionIds.set(c.model!.provider.positionIds(row, c.model!.config), b * sequenceLength);
-  }
-  return { batchSize, sequenceLength, inputIds, tokenTypeIds: await ints(ref, 'token_type_ids'), attentionMask: await ints(ref, 'attention_mask'), positionIds };
-}
-
-function maxAbs(a: Float32Array): number {
-  let m = 0;
-  for (const x of a) m = Math.max(m, Math.abs(x));
-  return m;
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
+function batchOf(c: Case): Promise<EncodedBatch> {
+  return referenceBatch(c.model!, c.reference!);
 }
 
 /** A fresh copy of the loaded weights, so every backend starts from the same values. */
