@@ -12,6 +12,7 @@ export class BestSourceDevStrategy implements AveragingStrategy<z.infer<typeof s
   readonly description = 'Select the checkpoint of each run with the best source-language dev score (valid zero-shot selection)';
   readonly scope = 'per-run' as const;
   readonly oracle = false;
+  readonly needsSourceDev = true;
   readonly optionsSchema = schema;
 
   async plan(runs: readonly RunInfo[], options: z.infer<typeof schema>, context: StrategyContext): Promise<WeightedCheckpoint[]> {

@@ -17,6 +17,7 @@ export class GreedySoupStrategy implements AveragingStrategy<z.input<typeof sche
   readonly description = 'Greedy soup: add checkpoints best-first by source-dev score while the averaged source-dev score does not drop';
   readonly scope = 'across-runs' as const;
   readonly oracle = false;
+  readonly needsSourceDev = true;
   readonly optionsSchema = schema;
 
   async plan(runs: readonly RunInfo[], options: z.input<typeof schema>, context: StrategyContext): Promise<WeightedCheckpoint[]> {

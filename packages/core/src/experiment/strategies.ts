@@ -20,7 +20,8 @@ export interface SelectedStrategy {
 
 /**
  * The strategies an experiment runs: those the config lists, or every registered one that needs no options. Oracle strategies need
- * target-language dev data; without any they are left out (and said so), never run on something else.
+ * target-language dev data; without any they are left out (and said so), never run on something else. Strategies
+ * that rank on source-language dev data need `source.dev`: left out of the defaults without it, an error when listed.
  */
 export function selectStrategies(
   config: ExperimentConfig,
@@ -35,8 +36,16 @@ export function selectStrategies(
     throw new XltError('No averaging strategy is registered: load @xlt/averaging (or another strategy package) or list "strategies" in the config.');
   }
   const out: SelectedStrategy[] = [];
-  for (const { id, name, options } of entries) {
+  const hasSourceDev = config.source.dev !== undefined;
+  for (const { id, name, options, path } of entries) {
     const strategy = engine.strategies.get(id);
+    if (strategy.needsSourceDev && !hasSourceDev) {
+      if (config.strategies) {
+        throw new XltError(`${path}: strategy "${name}" ranks checkpoints on source-language dev data, and the config has no "source.dev": add it, or remove the strategy.`);
+      }
+      note(`strategy "${name}" ranks checkpoints on source-language dev data and the config has no "source.dev": left out.`);
+      continue;
+    }
     if (strategy.oracle && !hasTargetDev) {
       note(`strategy "${name}" is an oracle (it selects on target-language dev data) and no target has "dev" data: left out.`);
       continue;

@@ -52,6 +52,11 @@ export interface AveragingStrategy<O = Record<string, unknown>> extends Plugin {
   readonly scope: 'per-run' | 'across-runs';
   /** True when the strategy peeks at target-language dev data: reports mark it as an oracle, not ZS-XLT. */
   readonly oracle: boolean;
+  /**
+   * True when the plan ranks or evaluates checkpoints on source-language dev data (`best-source-dev`, greedy soup):
+   * an experiment without `source.dev` leaves it out of its defaults and refuses it when listed, before training.
+   */
+  readonly needsSourceDev?: boolean;
   /** Chooses checkpoints and weights. `runs` holds one run for `per-run` strategies. */
   plan(runs: readonly RunInfo[], options: O, context: StrategyContext): Promise<WeightedCheckpoint[]>;
 }
