@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { InputError, XltError, isFloatDtype, isSafetensorsDtype, type CliCommand, type Engine, type FloatDtype, type RunInfo, parseKeyValues } from '@xlt/core';
+import { InputError, XltError, isFloatDtype, isSafetensorsDtype, type CliCommand, type Engine, type FloatDtype, type RunInfo, parseKeyValues, positiveInt } from '@xlt/core';
 import { averageCheckpoints, type AverageOptions } from './average-checkpoints.js';
 import { averageRuns, type AveragedModel } from './average-runs.js';
 import { runsFromInputs } from './run-folder.js';
@@ -14,7 +14,8 @@ interface AverageFlags {
   dtype?: string;
   rejectNan?: boolean;
   metric?: string;
-  maxShardBytes?: string;
+  /** Parsed by {@link positiveInt} on the command line; checked again here for callers from code. */
+  maxShardBytes?: number;
   overwrite?: boolean;
 }
 
@@ -48,10 +49,10 @@ export async function runAverageCommand(engine: Engine, positional: readonly str
     ...(flags.dtype !== undefined ? { dtype: outputDtype(flags.dtype) } : {}),
     rejectNaN: flags.rejectNan ?? false,
     overwrite: flags.overwrite ?? false,
-    ...(flags.maxShardBytes !== undefined ? { maxShardBytes: Number(flags.maxShardBytes) } : {}),
+    ...(flags.maxShardBytes !== undefined ? { maxShardBytes: flags.maxShardBytes } : {}),
   };
-  if (write.maxShardBytes !== undefined && !(write.maxShardBytes > 0)) {
-    throw new InputError([{ file: '--max-shard-bytes', expected: 'a positive number of bytes', found: String(flags.maxShardBytes) }]);
+  if (write.maxShardBytes !== undefined && !(Number.isInteger(write.maxShardBytes) && write.maxShardBytes > 0)) {
+    throw new InputError([{ file: '--max-shard-bytes', expected: 'a whole number of bytes >= 1', found: String(flags.maxShardBytes) }]);
   }
   const inputs = [...(flags.inputs ?? []), ...positional];
   if (inputs.length === 0) throw new XltError('xlt average: give the checkpoints or run folders to average (INPUT... or --inputs)');
@@ -102,7 +103,7 @@ export const averageCommand: CliCommand = {
       .option('--dtype <dtype>', 'output dtype of float tensors: F32, F16, BF16 or F64 (default: as the input)')
       .option('--reject-nan', 'fail when an input holds NaN or an infinite value')
       .option('--metric <name>', 'source-dev metric for ranking strategies (default: the one recorded in the checkpoints)')
-      .option('--max-shard-bytes <n>', 'largest output shard in bytes (default: as the first input)')
+      .option('--max-shard-bytes <n>', 'largest output shard in bytes (default: as the first input)', positiveInt('--max-shard-bytes'))
       .option('--overwrite', 'replace an existing output folder')
       .action((positional: string[], flags: AverageFlags) => runAverageCommand(engine, positional, flags));
   },

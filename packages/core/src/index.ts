@@ -37,4 +37,5 @@ export { coreModule } from './core-module.js';
 export { runCli, buildProgram, loadCliEngine, type ProgramOptions } from './cli/program.js';
 export { listPlugins } from './cli/plugins-command.js';
 export { scoreFile, parseKeyValues, type ScoreOptions } from './cli/score-command.js';
+export { positiveInt, nonNegativeInt, integer, positiveNumber, oneOf, type FlagParser } from './cli/flag-parsers.js';
 export { discoverPluginPackages, importPluginModule, type PluginPackage } from './cli/discover.js';

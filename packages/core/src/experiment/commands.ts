@@ -3,6 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import { XltError } from '../errors.js';
+import { positiveInt } from '../cli/flag-parsers.js';
 import type { CliCommand } from '../engine/command.js';
 import { writeFileAtomic } from '../util/files.js';
 import { engineServices } from './engine-services.js';
@@ -87,8 +88,8 @@ export function evaluateCommand(services: ServicesFactory = engineServices): Cli
         .option('--lang <code>', 'language of the data')
         .option('--format <id>', 'data format, when it cannot be detected')
         .option('--out <dir>', 'where predictions.txt and metrics.json go', '.')
-        .option('--max-length <n>', 'maximum sequence length', (v) => Number(v), 128)
-        .option('--batch-size <n>', 'evaluation batch size', (v) => Number(v), 64)
+        .option('--max-length <n>', 'maximum sequence length', positiveInt('--max-length'), 128)
+        .option('--batch-size <n>', 'evaluation batch size', positiveInt('--batch-size'), 64)
         .option('--backend <id>', backendHelp(engine, 'backend'), 'auto')
         .action(async (opts: { task: string; model: string; data: string; lang?: string; format?: string; out: string; maxLength: number; batchSize: number; backend: string }) => {
           const task = engine.tasks.get(opts.task);

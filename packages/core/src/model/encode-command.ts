@@ -6,6 +6,7 @@ import type { CliCommand } from '../engine/command.js';
 import type { Tokenizer } from '../plugins/tokenizer.js';
 import { writeSafetensors } from '../safetensors/writer.js';
 import { readText } from '../util/files.js';
+import { positiveInt } from '../cli/flag-parsers.js';
 import { loadPretrained } from './load-pretrained.js';
 
 /** Options of `xlt encode`. */
@@ -36,6 +37,8 @@ export async function loadFolderTokenizer(engine: Engine, folder: string): Promi
  */
 export async function encodeFile(engine: Engine, options: EncodeFileOptions): Promise<{ lines: number; sequenceLength: number }> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const batchSize = options.batchSize ?? 16;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new XltError(`--batch-size must be a whole number >= 1, found ${batchSize}.`);
   const model = await loadPretrained(options.model, { engine });
   const tokenizer = await loadFolderTokenizer(engine, model.folder);
   const text = await readText(options.input);
@@ -68,7 +71,6 @@ export async function encodeFile(engine: Engine, options: EncodeFileOptions): Pr
   log(choice.line);
   const runtime = await choice.backend.createEncoder(config, provider, model.encoder);
   const hidden = new Float32Array(N * T * H);
-  const batchSize = options.batchSize ?? 16;
   try {
     for (let start = 0; start < N; start += batchSize) {
       const B = Math.min(batchSize, N - start);
@@ -104,17 +106,11 @@ export const encodeCommand: CliCommand = {
       .requiredOption('--model <dir-or-id>', 'HF model folder or hub id (org/name)')
       .requiredOption('--input <file>', 'text file, one sequence per line (.gz accepted)')
       .requiredOption('--out <file>', 'output .safetensors file')
-      .option('--max-length <n>', 'truncate sequences to n tokens (default: the model maximum)', (v: string) => parsePositiveInt(v, '--max-length'))
+      .option('--max-length <n>', 'truncate sequences to n tokens (default: the model maximum)', positiveInt('--max-length'))
       .option('--backend <id>', 'training backend id (default: the best available)')
-      .option('--batch-size <n>', 'lines per forward pass', (v: string) => parsePositiveInt(v, '--batch-size'), 16)
+      .option('--batch-size <n>', 'lines per forward pass', positiveInt('--batch-size'), 16)
       .action(async (opts: { model: string; input: string; out: string; maxLength?: number; backend?: string; batchSize: number }) => {
         await encodeFile(engine, opts);
       });
   },
 };
-
-function parsePositiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1) throw new XltError(`${flag} must be a positive integer, found "${value}".`);
-  return n;
-}

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Engine } from '../engine/engine.js';
 import type { CliCommand } from '../engine/command.js';
+import { integer } from '../cli/flag-parsers.js';
 import { runQuickstart } from './quickstart.js';
 
 /** `xlt quickstart [--out DIR]`: the offline demo on synthetic data. */
@@ -10,7 +11,7 @@ export const quickstartCommand: CliCommand = {
   configure(command: Command, engine: Engine) {
     command
       .option('--out <dir>', 'folder for the data, model, config and results', 'xlt-quickstart')
-      .option('--seed <n>', 'seed of the synthetic benchmark', (v) => Number(v), 13)
+      .option('--seed <n>', 'seed of the synthetic benchmark', integer('--seed'), 13)
       .action(async (opts: { out: string; seed: number }) => {
         await runQuickstart(engine, { out: opts.out, seed: opts.seed });
       });

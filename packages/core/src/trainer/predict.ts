@@ -1,6 +1,7 @@
 import type { EncoderRuntime } from '../plugins/backend.js';
 import type { EncoderProvider } from '../plugins/encoder.js';
 import type { Feature, TaskHead } from '../plugins/task.js';
+import { XltError } from '../errors.js';
 import { loadTf } from '../backends/tfjs-loader.js';
 import { padBatch } from './batches.js';
 import { headForward, type HeadParameters } from './head-pass.js';
@@ -18,6 +19,8 @@ export async function predict(
   batchSize: number,
   provider: EncoderProvider,
 ): Promise<Float32Array[]> {
+  // a batch size of 0, a fraction or NaN would never advance the loop below: refuse it rather than spin
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new XltError(`Prediction batch size must be a whole number >= 1, found ${batchSize}.`);
   const tf = await loadTf();
   const order = features.map((_, i) => i).sort((a, b) => features[a]!.inputIds.length - features[b]!.inputIds.length);
   const out = new Array<Float32Array>(features.length);
