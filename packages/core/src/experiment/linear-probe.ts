@@ -7,6 +7,7 @@ import type { Feature } from '../plugins/task.js';
 import { padBatch } from '../trainer/batches.js';
 import { headLossAndGradients, type HeadParameters } from '../trainer/head-pass.js';
 import { learningRateAt } from '../trainer/schedule.js';
+import { clipGradients } from '../trainer/train.js';
 import { deriveSeed } from '../trainer/seeds.js';
 import type { TrainingJob } from '../trainer/training-job.js';
 import { resolveTrainingOptions } from '../trainer/training-options.js';
@@ -87,19 +88,13 @@ export async function trainLinearProbe<F extends Feature>(job: LinearProbeJob<F>
       loss += g.loss * scale;
     }
     if (!Number.isFinite(loss)) throw new XltError(`The head phase diverged: the loss is ${loss} at step ${step + 1}.`);
-    clip(Object.values(grads), options.maxGradNorm);
-    const adam: AdamWStep = { learningRate: learningRateAt(step, totalSteps, schedule), beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: options.weightDecay, step: step + 1, noDecay };
+    clipGradients(options.maxGradNorm, FROZEN_ENCODER, Object.values(grads));
+    const adam: AdamWStep = { learningRate: learningRateAt(step, totalSteps, schedule), beta1: schedule.beta1, beta2: schedule.beta2, epsilon: schedule.epsilon, weightDecay: options.weightDecay, step: step + 1, noDecay };
     for (const n of names) adamwUpdate(params[n]!, grads[n]!, m[n]!, v[n]!, adam, !noDecay.has(n));
     job.onStep?.(step + 1, totalSteps);
   }
   return { head: params, steps: totalSteps };
 }
 
-/** PyTorch `clip_grad_norm_` over the head's gradients alone (the encoder has none). */
-function clip(grads: readonly Float32Array[], maxNorm: number): void {
-  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) return;
-  let squared = 0;
-  for (const g of grads) for (let i = 0; i < g.length; i++) squared += g[i]! * g[i]!;
-  const coefficient = maxNorm / (Math.sqrt(squared) + 1e-6);
-  if (coefficient < 1) for (const g of grads) for (let i = 0; i < g.length; i++) g[i]! *= coefficient;
-}
+/** The encoder's side of gradient clipping in the head phase: it has no gradients to measure or scale. */
+const FROZEN_ENCODER = { gradientSquaredNorm: () => 0, scaleGradients: () => {} };

@@ -223,8 +223,11 @@ export function checkpointSteps(options: ResolvedTrainingOptions, stepsPerEpoch:
   return steps;
 }
 
-/** PyTorch `clip_grad_norm_`: scales every gradient by `max / (norm + 1e-6)` when that is below 1. */
-function clipGradients(maxNorm: number, runtime: { gradientSquaredNorm(): number; scaleGradients(f: number): void }, head: Float32Array[]): number {
+/**
+ * PyTorch `clip_grad_norm_`: scales every gradient by `max / (norm + 1e-6)` when that is below 1. The norm is global
+ * over the encoder's gradients (held by the runtime) and the head's; a frozen encoder passes a runtime with none.
+ */
+export function clipGradients(maxNorm: number, runtime: { gradientSquaredNorm(): number; scaleGradients(f: number): void }, head: Float32Array[]): number {
   let squared = runtime.gradientSquaredNorm();
   for (const g of head) for (let i = 0; i < g.length; i++) squared += g[i]! * g[i]!;
   const norm = Math.sqrt(squared);
