@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedPath, tempDir } from '@xlt/core/testing';
@@ -57,5 +57,15 @@ describe('the paper protocol on real data: POS, UD EWT -> 10 PUD languages, tiny
     const lines = [...last].map(([key, value]) => `${key}: last ${value.toFixed(2)}, CA ${ca.get(key)!.toFixed(2)}`);
     process.stdout.write(`checkpoint averaging vs last, mean accuracy over 10 languages:\n${lines.join('\n')}\n`);
     expect(wins.length, lines.join('\n')).toBeGreaterThanOrEqual(3);
+
+    // `xlt evaluate` on a checkpoint of the experiment, as on every example (issue #14).
+    const firstRun = join(out, 'runs', [...last.keys()].sort()[0]!);
+    const checkpoint = (await readdir(firstRun)).filter((d) => /^checkpoint-\d+$/.test(d)).sort()[0]!;
+    const evalOut = join(dir, 'evaluate-check');
+    const evaluate = await xlt(['evaluate', '--task', 'pos', '--model', join(firstRun, checkpoint), '--data', sharedPath('data', 'pos', 'de_pud-ud-test.conllu.gz'), '--lang', 'de', '--out', evalOut]);
+    expect(evaluate.code, evaluate.stderr).toBe(0);
+    const { metrics } = JSON.parse(await readFile(join(evalOut, 'metrics.json'), 'utf8')) as { metrics: Record<string, number> };
+    expect(metrics.accuracy).toBeGreaterThan(0);
+    expect(metrics.accuracy).toBeLessThanOrEqual(100);
   }, 3_000_000);
 });
