@@ -4,10 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { workspacePackages, type WorkspacePackage } from './pack.js';
 
 /**
- * The plugin architecture, checked on the sources rather than promised in a README: core knows no plugin, plugins
- * depend on core and never on each other, and the top-level folders of a package's `src/` form layers, not a knot.
+ * The plugin architecture, checked on the sources rather than promised in a README. Three layers: the plugin API
+ * (`@xlt/plugin-api`) imports no workspace package; the runtime (`@xlt/core`) imports only the plugin API; every
+ * plugin package imports only the plugin API (core and other plugins at most in its tests). And the top-level
+ * folders of a package's `src/` form layers, not a knot.
  */
 
+const PLUGIN_API = '@xlt/plugin-api';
 const CORE = '@xlt/core';
 
 /** One import statement found in a source file. */
@@ -154,29 +157,44 @@ describe('the plugin architecture', async () => {
   const packages = await workspacePackages();
   const names = new Set(packages.map((p) => p.name));
 
-  it('finds the core and at least one plugin package', () => {
+  it('finds the plugin API, the core and at least one plugin package', () => {
+    expect(names.has(PLUGIN_API)).toBe(true);
     expect(names.has(CORE)).toBe(true);
-    expect(names.size).toBeGreaterThan(1);
+    expect(names.size).toBeGreaterThan(2);
   });
 
-  it('core imports no plugin package', async () => {
+  /** The imports of `pkg`'s sources that name a workspace package other than itself and those it may use. */
+  const forbidden = async (pkg: WorkspacePackage, allowed: readonly string[]) =>
+    (await importsIn(pkg, root)).filter(({ specifier }) => {
+      const target = workspaceTarget(specifier, names);
+      return target !== undefined && target !== pkg.name && !allowed.includes(target);
+    });
+
+  it('the plugin API imports no other workspace package', async () => {
+    const api = packages.find((p) => p.name === PLUGIN_API)!;
+    expect((await forbidden(api, [])).map(({ file, specifier }) => `${file}: the plugin API imports '${specifier}'`)).toEqual([]);
+  });
+
+  it('core imports no plugin package, only the plugin API', async () => {
     const core = packages.find((p) => p.name === CORE)!;
-    const problems = (await importsIn(core, root))
-      .filter(({ specifier }) => {
-        const target = workspaceTarget(specifier, names);
-        return target !== undefined && target !== CORE;
-      })
-      .map(({ file, specifier }) => `${file}: core imports plugin package '${specifier}'`);
+    expect((await forbidden(core, [PLUGIN_API])).map(({ file, specifier }) => `${file}: core imports plugin package '${specifier}'`)).toEqual([]);
+  });
+
+  it('no plugin package imports another plugin package or core, only the plugin API', async () => {
+    const problems: string[] = [];
+    for (const pkg of packages.filter((p) => p.name !== CORE && p.name !== PLUGIN_API)) {
+      for (const { file, specifier } of await forbidden(pkg, [PLUGIN_API])) problems.push(`${file}: plugin ${pkg.name} imports '${specifier}'`);
+    }
     expect(problems).toEqual([]);
   });
 
-  it('no plugin package imports another plugin package', async () => {
+  it('no plugin package depends on core or another plugin at run time (package.json), only on the plugin API', async () => {
     const problems: string[] = [];
-    for (const pkg of packages.filter((p) => p.name !== CORE)) {
-      for (const { file, specifier } of await importsIn(pkg, root)) {
-        const target = workspaceTarget(specifier, names);
-        if (target !== undefined && target !== CORE && target !== pkg.name) {
-          problems.push(`${file}: plugin ${pkg.name} imports plugin package '${specifier}'`);
+    for (const pkg of packages.filter((p) => p.name !== CORE && p.name !== PLUGIN_API)) {
+      const manifest = JSON.parse(await readFile(join(pkg.dir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+      for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
+        for (const dep of Object.keys(manifest[field] ?? {})) {
+          if (names.has(dep) && dep !== PLUGIN_API) problems.push(`${pkg.name}: ${field} names '${dep}'`);
         }
       }
     }

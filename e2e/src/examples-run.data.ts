@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedPath, tempDir } from '@xlt/core/testing';
+import { sharedPath, tempDir } from '@xlt/plugin-api/testing';
 import { repoRoot } from './pack.js';
 import { xlt } from './run-xlt.js';
 

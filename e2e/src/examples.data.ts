@@ -4,16 +4,15 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   coreModule,
-  createEngine,
   loadExperiment,
   loadExperimentData,
   planRuns,
   resolveConfigPath,
   resolveRef,
   selectStrategies,
-  type Engine,
   type ExperimentConfig,
 } from '@xlt/core';
+import { createEngine, type Engine } from '@xlt/plugin-api';
 import { averagingModule } from '@xlt/averaging';
 import { nliModule } from '@xlt/tasks-nli';
 import { qaModule } from '@xlt/tasks-qa';

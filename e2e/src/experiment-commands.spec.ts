@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   coreModule,
-  createEngine,
   engineServices,
   prepareExperiment,
   runExperiment,
@@ -13,7 +12,8 @@ import {
   type RunDoneMarker,
   type RunTrainingJob,
 } from '@xlt/core';
-import { tempDir } from '@xlt/core/testing';
+import { createEngine } from '@xlt/plugin-api';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { averagingModule } from '@xlt/averaging';
 import { taggingModule } from '@xlt/tasks-tagging';
 import { repoRoot } from './pack.js';

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { coreModule, createEngine, engineServices, runExperiment } from '@xlt/core';
-import { sharedPath, tempDir } from '@xlt/core/testing';
+import { coreModule, engineServices, runExperiment } from '@xlt/core';
+import { createEngine } from '@xlt/plugin-api';
+import { sharedPath, tempDir } from '@xlt/plugin-api/testing';
 import { taggingModule } from '@xlt/tasks-tagging';
 import { averagingModule } from '@xlt/averaging';
 

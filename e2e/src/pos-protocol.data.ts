@@ -1,7 +1,7 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedPath, tempDir } from '@xlt/core/testing';
+import { sharedPath, tempDir } from '@xlt/plugin-api/testing';
 import { repoRoot } from './pack.js';
 import { xlt } from './run-xlt.js';
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '@xlt/core/testing';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { repoRoot } from './pack.js';
 
 /** The synthetic target languages the quickstart promises (README: "a small synthetic benchmark"). */

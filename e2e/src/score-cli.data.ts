@@ -1,8 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coreModule, createEngine, type Engine, type TaskPlugin } from '@xlt/core';
-import { sharedPath, tempDir } from '@xlt/core/testing';
+import { coreModule } from '@xlt/core';
+import { createEngine, type Engine, type TaskPlugin } from '@xlt/plugin-api';
+import { sharedPath, tempDir } from '@xlt/plugin-api/testing';
 import { nliModule } from '@xlt/tasks-nli';
 import { qaModule, type QaExample } from '@xlt/tasks-qa';
 import { taggingModule, type TaggedSentence, type TagPrediction } from '@xlt/tasks-tagging';

@@ -7,11 +7,17 @@
 import { join } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { coreModule, initEncoderParameters, loadPretrained, selectBackend, train, xlmRobertaProvider } from '@xlt/core';
 import {
-  SafetensorsFile, coreModule, createEngine, initEncoderParameters, loadPretrained, normalArray, seededRandom, selectBackend, train,
-  xlmRobertaProvider, type BatchTargets, type Feature, type TaskHead,
-} from '@xlt/core';
-import { tempDir } from '@xlt/core/testing';
+  SafetensorsFile,
+  createEngine,
+  normalArray,
+  seededRandom,
+  type BatchTargets,
+  type Feature,
+  type TaskHead,
+} from '@xlt/plugin-api';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { averagingModule, averageCheckpoints } from '@xlt/averaging';
 import { nativeModule } from '@xlt/backend-native';
 

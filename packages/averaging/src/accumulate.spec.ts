@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeFloat64, encodeFloats, type FloatDtype } from '@xlt/core';
-import { tempDir } from '@xlt/core/testing';
+import { decodeFloat64, encodeFloats, type FloatDtype } from '@xlt/plugin-api';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { describe, expect, it } from 'vitest';
 import { ChunkAccumulator } from './accumulate.js';
 import { averageCheckpoints } from './average-checkpoints.js';

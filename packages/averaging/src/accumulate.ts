@@ -1,4 +1,4 @@
-import { bfloat16Table, encodeFloats, float16Table, type FloatDtype } from '@xlt/core';
+import { bfloat16Table, encodeFloats, float16Table, type FloatDtype } from '@xlt/plugin-api';
 import { simdKernels, type SimdKernels } from './simd-kernels.js';
 
 /*

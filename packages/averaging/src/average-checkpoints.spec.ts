@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, SafetensorsFile, openCheckpoint, writeSafetensors, type FloatDtype } from '@xlt/core';
-import { tempDir } from '@xlt/core/testing';
+import { InputError, SafetensorsFile, openCheckpoint, writeSafetensors, type FloatDtype } from '@xlt/plugin-api';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { averageCheckpoints } from './average-checkpoints.js';
 import { toyCheckpointTensors, writeToyCheckpoint, writeToyModelFolder } from './testing/checkpoint-fixtures.js';

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { TOKENIZER_FILE_NAMES } from '@xlt/plugin-api';
 import {
   DTYPE_SIZES,
   InputError,
-  TOKENIZER_FILE_NAMES,
   XltError,
   elementCount,
   isFloatDtype,
@@ -19,7 +19,7 @@ import {
   type TensorToWrite,
   type WeightedCheckpoint,
   type WriteSafetensorsOptions,
-} from '@xlt/core';
+} from '@xlt/plugin-api';
 import { ChunkAccumulator, firstNonFiniteStored } from './accumulate.js';
 import { nonFiniteError, parallelDataWriter } from './parallel-average.js';
 

@@ -1,7 +1,8 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildProgram, coreModule, createEngine, openCheckpoint, type Engine } from '@xlt/core';
-import { tempDir } from '@xlt/core/testing';
+import { buildProgram, coreModule } from '@xlt/core';
+import { createEngine, openCheckpoint, type Engine } from '@xlt/plugin-api';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { averagingModule } from './index.js';
 import { readRunFolder, runsFromInputs } from './run-folder.js';

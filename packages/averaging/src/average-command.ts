@@ -1,6 +1,17 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { InputError, XltError, isFloatDtype, isSafetensorsDtype, type CliCommand, type Engine, type FloatDtype, type RunInfo, parseKeyValues, positiveInt } from '@xlt/core';
+import {
+  InputError,
+  XltError,
+  isFloatDtype,
+  isSafetensorsDtype,
+  type CliCommand,
+  type Engine,
+  type FloatDtype,
+  type RunInfo,
+  parseKeyValues,
+  positiveInt,
+} from '@xlt/plugin-api';
 import { averageCheckpoints, type AverageOptions } from './average-checkpoints.js';
 import { averageRuns, type AveragedModel } from './average-runs.js';
 import { runsFromInputs } from './run-folder.js';

@@ -1,6 +1,6 @@
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempDir } from '@xlt/core/testing';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { expect, it } from 'vitest';
 import { averageCheckpoints } from './average-checkpoints.js';
 import { writeToyCheckpoint } from './testing/checkpoint-fixtures.js';

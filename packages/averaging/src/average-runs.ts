@@ -1,5 +1,12 @@
 import { join } from 'node:path';
-import { InputError, XltError, type AveragingStrategy, type RunInfo, type StrategyContext, type WeightedCheckpoint } from '@xlt/core';
+import {
+  InputError,
+  XltError,
+  type AveragingStrategy,
+  type RunInfo,
+  type StrategyContext,
+  type WeightedCheckpoint,
+} from '@xlt/plugin-api';
 import { averageCheckpoints, type AverageOptions, type AverageResult } from './average-checkpoints.js';
 
 /** Options of {@link averageRuns}: where to write, the strategy context, and the streaming options. */

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { ContainerModule } from 'inversify';
-import { AveragingStrategy, CheckpointMerger, CliCommand } from '@xlt/core';
+import { AveragingStrategy, CheckpointMerger, CliCommand } from '@xlt/plugin-api';
 import { averageCheckpoints } from './average-checkpoints.js';
 import { averageCommand } from './average-command.js';
 import { builtinStrategies } from './strategies/index.js';
@@ -16,10 +16,20 @@ export * from './average-runs.js';
 export * from './run-folder.js';
 export { averageCommand, parseOptionFlags, runAverageCommand } from './average-command.js';
 
+/**
+ * The checkpoint merger of this package, `streaming-mean`: the weighted mean of every tensor, streamed from the
+ * checkpoints' safetensors and accumulated in float64 (`averageCheckpoints`). The experiment's default merger.
+ */
+export const streamingMean: CheckpointMerger = {
+  id: 'streaming-mean',
+  description: 'weighted mean of every tensor, streamed from safetensors, accumulated in float64',
+  merge: async (plan, out) => void (await averageCheckpoints(plan, out)),
+};
+
 /** The container module of this package: binds every built-in strategy and the `xlt average` command. */
 export const averagingModule = new ContainerModule(({ bind }) => {
   for (const strategy of builtinStrategies()) bind(AveragingStrategy).toConstantValue(strategy);
   bind(CliCommand).toConstantValue(averageCommand);
   // the experiment runner builds averaged models through this service; the math lives here, not in core
-  bind(CheckpointMerger).toConstantValue({ merge: async (plan: Parameters<typeof averageCheckpoints>[0], out: string) => void (await averageCheckpoints(plan, out)) });
+  bind(CheckpointMerger).toConstantValue(streamingMean);
 });

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeSafetensors, type FloatDtype } from '@xlt/core';
-import { tempDir } from '@xlt/core/testing';
+import { writeSafetensors, type FloatDtype } from '@xlt/plugin-api';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { averageCheckpoints } from './average-checkpoints.js';
 import { parallelTesting } from './parallel-average.js';

@@ -1,7 +1,16 @@
 import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import { DTYPE_SIZES, InputError, XltError, elementCount, writeTensorData, type FloatDtype, type PlacedTensor, type SafetensorsCheckpoint } from '@xlt/core';
+import {
+  DTYPE_SIZES,
+  InputError,
+  XltError,
+  elementCount,
+  writeTensorData,
+  type FloatDtype,
+  type PlacedTensor,
+  type SafetensorsCheckpoint,
+} from '@xlt/plugin-api';
 import { ChunkAccumulator, firstNonFiniteStored } from './accumulate.js';
 import { ABORT, AVERAGE_WORKER_SOURCE, FINISHED_BLOCKS, NEXT_BLOCK, type AverageWorkerData, type AverageWorkerMessage, type WorkerTensor } from './average-worker.js';
 import { simdModule } from './simd-kernels.js';

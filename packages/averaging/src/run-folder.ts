@@ -9,7 +9,7 @@ import {
   type CheckpointInfo,
   type Metrics,
   type RunInfo,
-} from '@xlt/core';
+} from '@xlt/plugin-api';
 
 /**
  * `__metadata__` keys xlt reads from a checkpoint's safetensors header: `step`, `epoch`, `total_steps`,

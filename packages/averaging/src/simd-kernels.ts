@@ -18,7 +18,6 @@ const leb = (n: number): number[] => {
 };
 const name = (s: string): number[] => [...leb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 const section = (id: number, bytes: number[]): number[] => [id, ...leb(bytes.length), ...bytes];
-const simd = (op: number, ...immediates: number[]): number[] => [0xfd, ...leb(op), ...immediates];
 const get = (i: number): number[] => [0x20, i];
 const set = (i: number): number[] => [0x21, i];
 const tee = (i: number): number[] => [0x22, i];
@@ -28,17 +27,13 @@ const I32_LT_U = 0x49;
 const LOOP = [0x03, 0x40];
 const BR_IF_0 = [0x0d, 0];
 const END = 0x0b;
-const V128_LOAD = 0x00;
-const V128_LOAD16X4_U = 0x04;
-const V128_STORE = 0x0b;
-const V128_CONST = 0x0c;
-const I8X16_SHUFFLE = 0x0d;
-const F64X2_SPLAT = 0x14;
-const F32X4_DEMOTE_F64X2_ZERO = 0x5e;
-const F64X2_PROMOTE_LOW_F32X4 = 0x5f;
-const I32X4_SHL = 0xab;
-const F64X2_ADD = 0xf0;
-const F64X2_MUL = 0xf2;
+/** Opcodes of the SIMD instructions used (after the 0xfd prefix), by their WebAssembly text names. */
+const SIMD_OPS = {
+  'v128.load': 0x00, 'v128.load16x4_u': 0x04, 'v128.store': 0x0b, 'v128.const': 0x0c, 'i8x16.shuffle': 0x0d,
+  'f64x2.splat': 0x14, 'f32x4.demote_f64x2_zero': 0x5e, 'f64x2.promote_low_f32x4': 0x5f, 'i32x4.shl': 0xab,
+  'f64x2.add': 0xf0, 'f64x2.mul': 0xf2,
+} as const;
+const simd = (op: keyof typeof SIMD_OPS, ...immediates: number[]): number[] => [0xfd, ...leb(SIMD_OPS[op]), ...immediates];
 /** Lanes 2 and 3 of an f32x4 moved to lanes 0 and 1, for promoting the upper half. */
 const UPPER_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
 /** The low 8 bytes of two vectors, concatenated. */
@@ -51,19 +46,19 @@ type StoredKind = 'f32' | 'bf16' | 'f64';
  * `acc[i] = acc[i] + w * x[i]`, or with `first` `acc[i] = w * x[i] + 0`. Locals: 4 = splat(w), 5 = four f32.
  */
 function accumulateBody(kind: StoredKind, first: boolean): number[] {
-  const code = [...get(2), ...simd(F64X2_SPLAT), ...set(4), ...LOOP];
-  if (kind === 'f32') code.push(...get(1), ...simd(V128_LOAD, 0, 0), ...set(5));
+  const code = [...get(2), ...simd('f64x2.splat'), ...set(4), ...LOOP];
+  if (kind === 'f32') code.push(...get(1), ...simd('v128.load', 0, 0), ...set(5));
   // BF16 is the upper half of a float32: widen the four u16 to u32 and shift them into place.
-  if (kind === 'bf16') code.push(...get(1), ...simd(V128_LOAD16X4_U, 0, 0), ...i32(16), ...simd(I32X4_SHL), ...set(5));
+  if (kind === 'bf16') code.push(...get(1), ...simd('v128.load16x4_u', 0, 0), ...i32(16), ...simd('i32x4.shl'), ...set(5));
   for (const half of [0, 1]) {
     code.push(...get(0));
-    if (kind === 'f64') code.push(...get(1), ...simd(V128_LOAD, 0, half * 16));
-    else if (half === 0) code.push(...get(5), ...simd(F64X2_PROMOTE_LOW_F32X4));
-    else code.push(...get(5), ...get(5), ...simd(I8X16_SHUFFLE, ...UPPER_HALF), ...simd(F64X2_PROMOTE_LOW_F32X4));
-    code.push(...get(4), ...simd(F64X2_MUL));
-    if (first) code.push(...simd(V128_CONST, ...new Array<number>(16).fill(0)));
-    else code.push(...get(0), ...simd(V128_LOAD, 0, half * 16));
-    code.push(...simd(F64X2_ADD), ...simd(V128_STORE, 0, half * 16));
+    if (kind === 'f64') code.push(...get(1), ...simd('v128.load', 0, half * 16));
+    else if (half === 0) code.push(...get(5), ...simd('f64x2.promote_low_f32x4'));
+    else code.push(...get(5), ...get(5), ...simd('i8x16.shuffle', ...UPPER_HALF), ...simd('f64x2.promote_low_f32x4'));
+    code.push(...get(4), ...simd('f64x2.mul'));
+    if (first) code.push(...simd('v128.const', ...new Array<number>(16).fill(0)));
+    else code.push(...get(0), ...simd('v128.load', 0, half * 16));
+    code.push(...simd('f64x2.add'), ...simd('v128.store', 0, half * 16));
   }
   const step = { f32: 16, bf16: 8, f64: 32 }[kind];
   code.push(...get(0), ...i32(32), I32_ADD, ...set(0));
@@ -75,9 +70,9 @@ function accumulateBody(kind: StoredKind, first: boolean): number[] {
 function demoteBody(): number[] {
   const code = [...LOOP];
   code.push(...get(1));
-  code.push(...get(0), ...simd(V128_LOAD, 0, 0), ...simd(F32X4_DEMOTE_F64X2_ZERO));
-  code.push(...get(0), ...simd(V128_LOAD, 0, 16), ...simd(F32X4_DEMOTE_F64X2_ZERO));
-  code.push(...simd(I8X16_SHUFFLE, ...LOW_HALVES), ...simd(V128_STORE, 0, 0));
+  code.push(...get(0), ...simd('v128.load', 0, 0), ...simd('f32x4.demote_f64x2_zero'));
+  code.push(...get(0), ...simd('v128.load', 0, 16), ...simd('f32x4.demote_f64x2_zero'));
+  code.push(...simd('i8x16.shuffle', ...LOW_HALVES), ...simd('v128.store', 0, 0));
   code.push(...get(0), ...i32(32), I32_ADD, ...set(0));
   code.push(...get(1), ...i32(16), I32_ADD, ...tee(1), ...get(3), I32_LT_U, ...BR_IF_0, END, END);
   return code;

@@ -3,6 +3,7 @@
 // ArrayBuffers that keep their arena alive until the last view is collected, even after dispose().
 #include <node_api.h>
 
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -126,8 +127,8 @@ napi_value Construct(napi_env env, napi_callback_info info) {
     sh.maxPos = (int)num(env, prop(env, s, "maxPos"), "maxPos");
     sh.typeVocab = (int)num(env, prop(env, s, "typeVocab"), "typeVocab");
     sh.eps = (float)num(env, prop(env, s, "eps"), "eps");
-    sh.hiddenDropout = (float)num(env, prop(env, s, "hiddenDropout"), "hiddenDropout");
-    sh.attnDropout = (float)num(env, prop(env, s, "attnDropout"), "attnDropout");
+    sh.hiddenDropout = num(env, prop(env, s, "hiddenDropout"), "hiddenDropout");
+    sh.attnDropout = num(env, prop(env, s, "attnDropout"), "attnDropout");
     sh.wordPad = (int)num(env, prop(env, s, "wordPad"), "wordPad");
     sh.posPad = (int)num(env, prop(env, s, "posPad"), "posPad");
     const size_t total = (size_t)num(env, c.args[1], "total");
@@ -295,6 +296,21 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   });
 }
 
+// dropoutMask(seed, site, rate, out: Float32Array): the multipliers of xlt's dropout rule (kernels.h), for the
+// test that the C++ port agrees with @xlt/plugin-api's TypeScript one.
+napi_value DropoutMask(napi_env env, napi_callback_info info) {
+  return guard(env, info, [](Call& c) {
+    const double seed = num(c.env, c.args[0], "seed"), site = num(c.env, c.args[1], "site"), p = num(c.env, c.args[2], "rate");
+    if (!(seed >= 0 && seed <= 9007199254740991.0 && seed == std::floor(seed))) throw JsError{2, "dropoutMask: seed must be a non-negative safe integer"};
+    if (!(site >= 0 && site <= 4294967295.0 && site == std::floor(site))) throw JsError{2, "dropoutMask: site must be a 32-bit unsigned integer"};
+    if (!(p >= 0 && p < 1)) throw JsError{2, "dropoutMask: rate must be in [0, 1)"};
+    size_t n = 0;
+    float* out = typed<float>(c.env, c.args[3], 0, "out", &n);
+    xlt::dropout_mask(out, n, p, (uint64_t)seed, (uint32_t)site);
+    return c.undefined();
+  });
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
     xlt::set_threads((int)num(c.env, c.args[0], "threads"));
@@ -333,6 +349,8 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "setThreads", fn);
   napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, Gemm, nullptr, &fn);
   napi_set_named_property(env, exports, "gemm", fn);
+  napi_create_function(env, "dropoutMask", NAPI_AUTO_LENGTH, DropoutMask, nullptr, &fn);
+  napi_set_named_property(env, exports, "dropoutMask", fn);
   napi_create_function(env, "threads", NAPI_AUTO_LENGTH, Threads, nullptr, &fn);
   napi_set_named_property(env, exports, "threads", fn);
   return exports;

@@ -21,9 +21,10 @@ Arena::Arena(size_t n) : size(n) {
 }
 Arena::~Arena() { std::free(data); }
 
-// Dropout streams: embeddings, then three per layer (attention probabilities, attention output, FFN output).
-static inline uint64_t stream_of(int layer, int site) { return 16 + (uint64_t)layer * 4 + site; }
-static const uint64_t kEmbeddingStream = 1;
+// Dropout sites of xlt's rule (kernels.h): embeddings 0, then three per layer (attention probabilities, attention
+// output, FFN output).
+static inline uint32_t stream_of(int layer, int site) { return 1 + 3 * (uint32_t)layer + (uint32_t)site; }
+static const uint32_t kEmbeddingStream = 0;
 
 Encoder::Encoder(const EncoderShape& s, size_t total, const EmbeddingOffsets& emb, const std::vector<LayerOffsets>& layers)
     : shape(s), emb_(emb), lay_(layers), total_(total) {
@@ -152,8 +153,8 @@ void Encoder::layer_forward(int l, const float* x, LayerActs& a, bool training) 
 void Encoder::attention_forward(int l, LayerActs& a, bool training) {
   const int H = shape.hidden, nh = shape.heads, d = H / nh, T = T_, B = B_;
   const float sq = (float)std::sqrt((double)d);
-  const float pa = training ? shape.attnDropout : 0.f;
-  const uint64_t key = dropout_key(seed_, stream_of(l, 0));
+  const double pa = training ? shape.attnDropout : 0.0;
+  const uint32_t key = dropout_key(seed_, stream_of(l, 0));
   const size_t TT = (size_t)T * T;
 #pragma omp parallel for schedule(static)
   for (int bh = 0; bh < B * nh; bh++) {
@@ -229,7 +230,7 @@ void Encoder::backward(const float* dHidden) {
   }
 }
 
-static void dropout_copy(float* dst, const float* src, size_t n, float p, uint64_t seed, uint64_t stream) {
+static void dropout_copy(float* dst, const float* src, size_t n, double p, uint64_t seed, uint32_t stream) {
   copy_par(dst, src, n);
   dropout_apply(dst, n, p, seed, stream);
 }
@@ -241,7 +242,7 @@ void Encoder::layer_backward(int l, const float* x, LayerActs& a, float* dy, flo
   const LayerOffsets& o = lay_[l];
   const float* P = params->data;
   float* G = grads->data;
-  const float pd = shape.hiddenDropout;
+  const double pd = shape.hiddenDropout;
   // Output block: y2 = LN(y1 + Dropout(gelu(y1 W1) W2)).
   layernorm_bwd(dy, a.xhat2.data(), a.rstd2.data(), P + o.ln2g, dy, G + o.ln2g, G + o.ln2b, N, H);
   dropout_copy(dA_.data(), dy, NH, pd, seed_, stream_of(l, 2));
@@ -262,8 +263,8 @@ void Encoder::layer_backward(int l, const float* x, LayerActs& a, float* dy, flo
 void Encoder::attention_backward(int l, LayerActs& a, const float* dctx) {
   const int H = shape.hidden, nh = shape.heads, d = H / nh, T = T_, B = B_;
   const float sq = (float)std::sqrt((double)d);
-  const float pa = shape.attnDropout;
-  const uint64_t key = dropout_key(seed_, stream_of(l, 0));
+  const double pa = shape.attnDropout;
+  const uint32_t key = dropout_key(seed_, stream_of(l, 0));
   const size_t TT = (size_t)T * T;
 #pragma omp parallel for schedule(static)
   for (int bh = 0; bh < B * nh; bh++) {

@@ -12,7 +12,9 @@ namespace xlt {
 /** Shapes and rates of the encoder (HF config fields). */
 struct EncoderShape {
   int layers, hidden, heads, ffn, vocab, maxPos, typeVocab;
-  float eps, hiddenDropout, attnDropout;
+  float eps;
+  /** Dropout rates as given (double: the rule's threshold floor(p * 2^32) must match JS's). */
+  double hiddenDropout, attnDropout;
   /** Rows whose embedding gets no gradient (nn.Embedding padding_idx), -1 for none. */
   int wordPad, posPad;
 };

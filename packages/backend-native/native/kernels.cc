@@ -92,26 +92,18 @@ void linear_bwd(const float* dY, const float* X, const float* W, float* dW, floa
   if (dX) gemm(false, false, N, I, O, 1.f, dY, O, W, I, accumulate ? 1.f : 0.f, dX, I);
 }
 
-static inline uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-float dropout_uniform(uint64_t seed, uint64_t stream, uint64_t index) {
-  const uint64_t key = mix64(seed * 0x9e3779b97f4a7c15ULL + stream * 0xd1b54a32d192ed03ULL + 0x632be59bd9b4e019ULL);
-  return (float)(mix64(key + index * 0x9e3779b97f4a7c15ULL) >> 40) * (1.0f / 16777216.0f);
-}
-
-void dropout_apply(float* x, size_t n, float p, uint64_t seed, uint64_t stream) {
-  if (p <= 0.f) return;
-  const float keep = 1.f / (1.f - p);
-  const uint64_t key = mix64(seed * 0x9e3779b97f4a7c15ULL + stream * 0xd1b54a32d192ed03ULL + 0x632be59bd9b4e019ULL);
+void dropout_apply(float* x, size_t n, double p, uint64_t seed, uint32_t site) {
+  if (p <= 0.0) return;
+  const float keep = dropout_scale(p);
+  const uint64_t threshold = dropout_threshold(p);
+  const uint32_t key = dropout_key(seed, site);
 #pragma omp parallel for schedule(static)
-  for (size_t i = 0; i < n; i++) {
-    const float u = (float)(mix64(key + i * 0x9e3779b97f4a7c15ULL) >> 40) * (1.0f / 16777216.0f);
-    x[i] = u < p ? 0.f : x[i] * keep;
-  }
+  for (size_t i = 0; i < n; i++) x[i] = dropout_bits(key, i) >= threshold ? x[i] * keep : 0.f;
+}
+
+void dropout_mask(float* out, size_t n, double p, uint64_t seed, uint32_t site) {
+  for (size_t i = 0; i < n; i++) out[i] = 1.f;
+  dropout_apply(out, n, p, seed, site);
 }
 
 void layernorm_fwd(const float* x, const float* g, const float* b, float* y, float* xhat, float* rstd, int rows,

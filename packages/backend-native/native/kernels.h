@@ -21,10 +21,10 @@ void linear_fwd(const float* X, const float* W, const float* b, float* Y, int N,
 void linear_bwd(const float* dY, const float* X, const float* W, float* dW, float* db, float* dX, int N, int I, int O,
                 bool accumulate);
 
-/** Uniform [0,1) from a counter-based hash of (seed, stream, index): the same mask in forward and backward. */
-float dropout_uniform(uint64_t seed, uint64_t stream, uint64_t index);
-/** x *= mask/(1-p) in place, mask drawn from (seed, stream, index). */
-void dropout_apply(float* x, size_t n, float p, uint64_t seed, uint64_t stream);
+/** x *= mask in place: xlt's dropout rule for elements 0..n of `site` under `seed` (see dropout_key). */
+void dropout_apply(float* x, size_t n, double p, uint64_t seed, uint32_t site);
+/** The multiplier of elements 0..n of `site`: float32(1/(1-p)) where kept, 0 where dropped (for tests). */
+void dropout_mask(float* out, size_t n, double p, uint64_t seed, uint32_t site);
 
 /** y = LN(x) * g + b per row; saves xhat and rstd when non-null. */
 void layernorm_fwd(const float* x, const float* g, const float* b, float* y, float* xhat, float* rstd, int rows,
@@ -58,21 +58,34 @@ void adamw_rows(float* p, const float* g, float* m, float* v, const uint8_t* tou
 }  // namespace xlt
 
 namespace xlt {
-/** Key of one dropout stream; draws are then a pure function of (key, element index). */
-inline uint64_t dropout_mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+/*
+ * xlt's backend-independent dropout rule, the port of @xlt/plugin-api's src/util/dropout-mask.ts (the TS, C++ and
+ * PyTorch-reference versions must agree bit for bit; src/dropout.spec.ts checks TS against this one):
+ * key = mix32(mix32(mix32(lo ^ 0x9e3779b9) ^ hi) ^ mix32(site ^ 0x85ebca6b)) for seed = hi * 2^32 + lo,
+ * bits(i) = mix32(key ^ mix32(i ^ 0xc2b2ae35)), kept iff bits >= floor(p * 2^32), kept values times
+ * float32(1/(1-p)). Sites: 0 embeddings, then per layer l: 1+3l attention probabilities, 2+3l attention output,
+ * 3+3l FFN output; i is the row-major element index inside the site's tensor.
+ */
+inline uint32_t mix32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352du;
+  x ^= x >> 15;
+  x *= 0x846ca68bu;
+  x ^= x >> 16;
+  return x;
 }
-inline uint64_t dropout_key(uint64_t seed, uint64_t stream) {
-  return dropout_mix(seed * 0x9e3779b97f4a7c15ULL + stream * 0xd1b54a32d192ed03ULL + 0x632be59bd9b4e019ULL);
+inline uint32_t dropout_key(uint64_t seed, uint32_t site) {
+  const uint32_t lo = (uint32_t)seed, hi = (uint32_t)(seed >> 32);
+  return mix32(mix32(mix32(lo ^ 0x9e3779b9u) ^ hi) ^ mix32(site ^ 0x85ebca6bu));
 }
-/** Multiplies x[0..n) by the dropout mask of elements base..base+n of the stream (serial; for use in threads). */
-inline void dropout_block(float* x, size_t n, float p, uint64_t key, uint64_t base) {
-  const float keep = 1.f / (1.f - p);
-  for (size_t i = 0; i < n; i++) {
-    const float u = (float)(dropout_mix(key + (base + i) * 0x9e3779b97f4a7c15ULL) >> 40) * (1.0f / 16777216.0f);
-    x[i] = u < p ? 0.f : x[i] * keep;
-  }
+inline uint32_t dropout_bits(uint32_t key, uint64_t index) { return mix32(key ^ mix32((uint32_t)index ^ 0xc2b2ae35u)); }
+/** floor(p * 2^32), exact in double: the same integer as JS and Python compute. */
+inline uint64_t dropout_threshold(double p) { return (uint64_t)(p * 4294967296.0); }
+inline float dropout_scale(double p) { return (float)(1.0 / (1.0 - p)); }
+/** Multiplies x[0..n) by the dropout mask of elements base..base+n of the site (serial; for use in threads). */
+inline void dropout_block(float* x, size_t n, double p, uint32_t key, uint64_t base) {
+  const uint64_t threshold = dropout_threshold(p);
+  const float keep = dropout_scale(p);
+  for (size_t i = 0; i < n; i++) x[i] = dropout_bits(key, base + i) >= threshold ? x[i] * keep : 0.f;
 }
 }  // namespace xlt

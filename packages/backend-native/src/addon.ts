@@ -57,6 +57,11 @@ export interface NativeAddon {
   /** Row-major `C = alpha op(A) op(B) + beta C` (`A` is `[M, K]` after op, `B` `[K, N]`), threaded like the encoder. */
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array): void;
   threads(): number;
+  /**
+   * Writes the multipliers of xlt's dropout rule (`dropoutMask` of `@xlt/plugin-api`) for elements `0 .. out.length`
+   * of `site` under `seed` into `out`: the C++ port the encoder uses, exposed so a test can compare it with the TS rule.
+   */
+  dropoutMask(seed: number, site: number, rate: number, out: Float32Array): void;
 }
 
 /** The addon, or why it could not be loaded. */

@@ -1,36 +1,51 @@
 import { describe, expect, test } from 'vitest';
-import type { NamedTensors } from '@xlt/core';
-import { loadAddon } from './addon.js';
+import { dropoutMask, type NamedTensors } from '@xlt/plugin-api';
+import { loadAddon, type NativeAddon } from './addon.js';
 import { NativeBackend } from './native-backend.js';
 import { randomParameters, seededRandom, tinyBatch, tinyConfig, tinyProvider } from './testing/tiny-models.js';
 
-function requireAddon(): void {
+function requireAddon(): NativeAddon {
   const load = loadAddon();
   if (!load.addon) throw new Error(`${load.reason}. Build it with \`npm run build:addon -w @xlt/backend-native\` (needs g++ and libopenblas-dev).`);
+  return load.addon;
 }
 
 describe('native dropout', () => {
-  test('is a pure function of the seed, at the configured rate, scaled by 1/(1-p)', async () => {
+  test('the C++ port of the dropout rule gives bitwise the masks of the TypeScript rule (@xlt/plugin-api dropoutMask)', () => {
+    const addon = requireAddon();
+    let compared = 0;
+    // Seeds below and above 2^32, sites of several layers, rates whose float32 and float64 thresholds differ (0.1).
+    for (const seed of [0, 1, 42, 4294967295, 2 ** 32, 2 ** 33 + 77, 2 ** 52 + 9]) {
+      for (const site of [0, 1, 2, 3, 37]) {
+        for (const rate of [0, 0.1, 0.25, 0.5, 0.9]) {
+          const native = new Float32Array(4099);
+          addon.dropoutMask(seed, site, rate, native);
+          const ts = dropoutMask(seed, site, native.length, rate);
+          expect(Buffer.from(native.buffer).equals(Buffer.from(ts.buffer)), `seed ${seed} site ${site} rate ${rate}`).toBe(true);
+          compared += native.length;
+        }
+      }
+    }
+    expect(compared).toBe(7 * 5 * 5 * 4099);
+    expect(() => addon.dropoutMask(-1, 0, 0.1, new Float32Array(1))).toThrow('seed');
+    expect(() => addon.dropoutMask(1, 0, 1, new Float32Array(1))).toThrow('rate');
+  });
+
+  test('the encoder applies that rule: with no layers the training output is the eval output times dropoutMask(seed, 0)', async () => {
     requireAddon();
-    const p = 0.25;
+    const p = 0.1;
     const config = tinyConfig('bert', { layers: 0, dropout: p });
     const provider = tinyProvider('bert');
     const runtime = await new NativeBackend().createEncoder(config, provider, randomParameters(config, provider, 1));
     const batch = tinyBatch(config, provider, seededRandom(2), [16, 16, 16, 16, 16, 16, 16, 16], 16);
     const plain = await runtime.forward(batch, { training: false });
-    const a = await runtime.forward(batch, { training: true, dropoutSeed: 1 });
-    const b = await runtime.forward(batch, { training: true, dropoutSeed: 1 });
-    const c = await runtime.forward(batch, { training: true, dropoutSeed: 2 });
-    expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
-    expect(Buffer.from(a.buffer).equals(Buffer.from(c.buffer))).toBe(false);
-    let dropped = 0, worst = 0;
-    for (let i = 0; i < a.length; i++) {
-      if (a[i] === 0) dropped++;
-      else worst = Math.max(worst, Math.abs(a[i]! - plain[i]! / (1 - p)) / Math.abs(plain[i]! / (1 - p)));
-    }
-    // 4096 draws: the fraction's standard deviation is 0.0068, so 0.03 is over 4 sigma.
-    expect(Math.abs(dropped / a.length - p)).toBeLessThan(0.03);
-    expect(worst).toBeLessThan(1e-6);
+    const seed = 2 ** 33 + 5;
+    const a = await runtime.forward(batch, { training: true, dropoutSeed: seed });
+    const mask = dropoutMask(seed, 0, a.length, p);
+    // Element-wise ===, so that a dropped negative value (-0 in JS) equals the addon's +0.
+    const mismatches = [...a].filter((x, i) => x !== Math.fround(plain[i]! * mask[i]!)).length;
+    expect(mismatches).toBe(0);
+    expect(mask.filter((x) => x === 0).length).toBeGreaterThan(0);
     runtime.dispose();
   });
 

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { ContainerModule } from 'inversify';
-import { TrainingBackend } from '@xlt/core';
+import { TrainingBackend } from '@xlt/plugin-api';
 import { NativeBackend } from './native-backend.js';
 
 export { NativeBackend, nativeShape, nativeThreads } from './native-backend.js';

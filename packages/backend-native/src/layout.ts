@@ -1,4 +1,4 @@
-import { XltError, type EncoderConfig, type EncoderProvider } from '@xlt/core';
+import { XltError, type EncoderConfig, type EncoderProvider } from '@xlt/plugin-api';
 
 /** Where one named parameter lives in the native arena (offsets and sizes in floats). */
 export interface ArenaSlot {

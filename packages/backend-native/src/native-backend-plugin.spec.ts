@@ -1,6 +1,6 @@
 import { Container } from 'inversify';
 import { describe, expect, test, vi } from 'vitest';
-import { TrainingBackend, XltError } from '@xlt/core';
+import { TrainingBackend, XltError } from '@xlt/plugin-api';
 import { nativeModule } from './index.js';
 import { NativeBackend } from './native-backend.js';
 import { randomParameters, seededRandom, tinyBatch, tinyConfig, tinyProvider } from './testing/tiny-models.js';

@@ -1,6 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { injectable } from 'inversify';
-import { XltError, type BackendProbe, type EncoderConfig, type EncoderProvider, type EncoderRuntime, type NamedTensors, type TrainingBackend } from '@xlt/core';
+import {
+  XltError,
+  type BackendProbe,
+  type EncoderConfig,
+  type EncoderProvider,
+  type EncoderRuntime,
+  type NamedTensors,
+  type TrainingBackend,
+} from '@xlt/plugin-api';
 import { loadAddon, type NativeShape } from './addon.js';
 import { arenaLayout } from './layout.js';
 import { NativeEncoderRuntime } from './native-encoder-runtime.js';

@@ -1,4 +1,11 @@
-import { XltError, type AdamWStep, type EncodedBatch, type EncoderConfig, type EncoderRuntime, type NamedTensors } from '@xlt/core';
+import {
+  XltError,
+  type AdamWStep,
+  type EncodedBatch,
+  type EncoderConfig,
+  type EncoderRuntime,
+  type NamedTensors,
+} from '@xlt/plugin-api';
 import type { NativeEncoderHandle } from './addon.js';
 import type { ArenaLayout } from './layout.js';
 

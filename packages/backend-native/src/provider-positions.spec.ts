@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { xlmRobertaProvider, type EncoderConfig, type EncoderProvider, type EncoderRuntime, type NamedTensors } from '@xlt/core';
+import { xlmRobertaProvider } from '@xlt/core';
+import { type EncoderConfig, type EncoderProvider, type EncoderRuntime, type NamedTensors } from '@xlt/plugin-api';
 import { loadAddon } from './addon.js';
 import { NativeBackend } from './native-backend.js';
 import { randomParameters, seededRandom, tinyBatch, tinyConfig } from './testing/tiny-models.js';

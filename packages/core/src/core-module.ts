@@ -1,7 +1,7 @@
 import { ContainerModule } from 'inversify';
 import { pluginsCommand } from './cli/plugins-command.js';
 import { scoreCommand } from './cli/score-command.js';
-import { CliCommand } from './engine/command.js';
+import { CliCommand } from '@xlt/plugin-api';
 import { experimentModule } from './experiment/index.js';
 import { modelModule } from './model/index.js';
 import { quickstartModule } from './quickstart/quickstart-module.js';

@@ -1,4 +1,4 @@
-import { XltError } from '@xlt/core';
+import { XltError } from '@xlt/plugin-api';
 
 /** Accuracy in percent, as XNLI papers report it: `100 * correct / total`. */
 export function accuracy(gold: readonly string[], predicted: readonly string[]): number {

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { ContainerModule } from 'inversify';
-import { TaskPlugin } from '@xlt/core';
+import { TaskPlugin } from '@xlt/plugin-api';
 import { nliTask } from './nli-task.js';
 
 export { nliTask, nliOptionsSchema } from './nli-task.js';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeTaskConformance, whitespaceTokenizer } from '@xlt/core/testing';
+import { describeTaskConformance } from '@xlt/core/testing';
+import { whitespaceTokenizer } from '@xlt/plugin-api/testing';
 import { nliTask } from './nli-task.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures');

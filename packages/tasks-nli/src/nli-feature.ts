@@ -1,4 +1,4 @@
-import { XltError, type Feature, type TaskContext, type Tokenizer } from '@xlt/core';
+import { XltError, type Feature, type TaskContext, type Tokenizer } from '@xlt/plugin-api';
 import type { NliExample } from './nli-example.js';
 
 /** One encoded premise–hypothesis pair and the index of its gold label in the label space. */

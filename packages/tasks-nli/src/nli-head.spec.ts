@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom, taskArchitecture, XltError } from '@xlt/core';
+import { taskArchitecture } from '@xlt/core';
+import { seededRandom, XltError } from '@xlt/plugin-api';
 import { tinyEncoderConfig } from '@xlt/core/testing';
 import { NLI_LABELS } from './labels.js';
 import { createNliHead } from './nli-head.js';

@@ -1,5 +1,12 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import { normalArray, seededRandom, XltError, type BatchTargets, type HeadContext, type TaskHead } from '@xlt/core';
+import {
+  normalArray,
+  seededRandom,
+  XltError,
+  type BatchTargets,
+  type HeadContext,
+  type TaskHead,
+} from '@xlt/plugin-api';
 
 function linear(tf: typeof tfjs, x: tfjs.Tensor2D, weight: tfjs.Tensor, bias: tfjs.Tensor): tfjs.Tensor2D {
   return tf.add(tf.matMul(x, weight as tfjs.Tensor2D, false, true), bias);

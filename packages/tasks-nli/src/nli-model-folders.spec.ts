@@ -10,27 +10,29 @@ import { ContainerModule } from 'inversify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bertProvider,
-  createEngine,
   deriveSeed,
   engineServices,
   initEncoderParameters,
   modelModule,
-  SafetensorsFile,
   savePretrained,
-  seededRandom,
   tokenizerModule,
   train,
-  Trainer,
   writeTinyUnigramTokenizer,
   writeTinyWordPieceTokenizer,
   xlmRobertaProvider,
-  type EncoderProvider,
-  type Feature,
   type RunTrainingJob,
   type TrainingJob,
   type TrainingResult,
 } from '@xlt/core';
-import { tempDir } from '@xlt/core/testing';
+import {
+  createEngine,
+  SafetensorsFile,
+  seededRandom,
+  Trainer,
+  type EncoderProvider,
+  type Feature,
+} from '@xlt/plugin-api';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { NLI_LABELS } from './labels.js';
 import type { NliLabel } from './labels.js';
 import type { NliExample } from './nli-example.js';
@@ -121,6 +123,7 @@ function trainingJob(model: string, runId: string): RunTrainingJob {
     taskOptions: {},
     model,
     backend: 'tfjs-cpu',
+    trainer: 'default',
     train: examples(),
     labels: NLI_LABELS,
     hyperparameters: { learningRate: 5e-3, batchSize: 4, epochs: 1, schedule: 'linear', warmup: 0, seed: 7 },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InputError, XltError, type TaskContext } from '@xlt/core';
-import { whitespaceTokenizer } from '@xlt/core/testing';
+import { InputError, XltError, type TaskContext } from '@xlt/plugin-api';
+import { whitespaceTokenizer } from '@xlt/plugin-api/testing';
 import { accuracy } from './accuracy.js';
 import { NLI_LABELS } from './labels.js';
 import type { NliExample } from './nli-example.js';

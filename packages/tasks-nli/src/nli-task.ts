@@ -1,4 +1,4 @@
-import { XltError, type TaskPlugin } from '@xlt/core';
+import { XltError, type TaskPlugin } from '@xlt/plugin-api';
 import { z } from 'zod';
 import { accuracy } from './accuracy.js';
 import { NLI_LABELS, type NliLabel } from './labels.js';

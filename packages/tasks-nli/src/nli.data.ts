@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTokenizer } from '@xlt/core';
-import { describeTaskConformance, sharedPath } from '@xlt/core/testing';
+import { describeTaskConformance } from '@xlt/core/testing';
+import { sharedPath } from '@xlt/plugin-api/testing';
 import { NLI_LABELS } from './labels.js';
 import { nliTask } from './nli-task.js';
 import { readNli } from './read-nli.js';

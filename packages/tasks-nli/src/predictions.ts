@@ -1,4 +1,4 @@
-import { describeFound, InputError, type InputIssue } from '@xlt/core';
+import { describeFound, InputError, type InputIssue } from '@xlt/plugin-api';
 import { LABEL_SPELLINGS, normalizeLabel, type NliLabel } from './labels.js';
 import { ISSUE_LIMIT, textLines } from './lines.js';
 

@@ -1,4 +1,4 @@
-import { describeFound, InputError, readText, type DatasetFormat, type DatasetSource } from '@xlt/core';
+import { describeFound, InputError, readText, type DatasetFormat, type DatasetSource } from '@xlt/plugin-api';
 import { americasNliTsvFormat, parseAmericasNliTsv } from './americasnli-tsv-reader.js';
 import { nliJsonlFormat, parseNliJsonl } from './jsonl-reader.js';
 import type { NliExample } from './nli-example.js';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { describeFound, InputError, readText, type DatasetFormat, type InputIssue } from '@xlt/core';
+import { describeFound, InputError, readText, type DatasetFormat, type InputIssue } from '@xlt/plugin-api';
 import { LABEL_SPELLINGS, normalizeLabel } from './labels.js';
 import { ISSUE_LIMIT, textLines } from './lines.js';
 import type { NliExample } from './nli-example.js';

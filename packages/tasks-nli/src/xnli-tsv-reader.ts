@@ -1,4 +1,4 @@
-import { describeFound, InputError, type DatasetFormat, type InputIssue } from '@xlt/core';
+import { describeFound, InputError, type DatasetFormat, type InputIssue } from '@xlt/plugin-api';
 import { LABEL_SPELLINGS, normalizeLabel } from './labels.js';
 import { ISSUE_LIMIT, textLines } from './lines.js';
 import type { NliExample } from './nli-example.js';

@@ -1,4 +1,4 @@
-import { XltError } from '@xlt/core';
+import { XltError } from '@xlt/plugin-api';
 
 /*
  * Answer normalization of the official evaluation scripts, reproduced rule by rule. Both scripts run under

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { ContainerModule } from 'inversify';
-import { TaskPlugin } from '@xlt/core';
+import { TaskPlugin } from '@xlt/plugin-api';
 import { QaTask } from './qa-task.js';
 
 export type { QaAnswer, QaBenchmark, QaExample } from './qa-example.js';

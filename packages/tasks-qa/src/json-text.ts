@@ -1,4 +1,4 @@
-import { InputError } from '@xlt/core';
+import { InputError } from '@xlt/plugin-api';
 
 /** 1-based line and column (in UTF-16 code units) of a position in `text`. */
 export function lineColumnAt(text: string, position: number): { line: number; column: number } {
@@ -114,18 +114,34 @@ function scanJson(text: string, onValue?: (path: readonly PropertyKey[], positio
     if (!m || m[0] === '' || m[0] === '-') fail('a JSON value');
     i += m![0].length;
   };
+  /** The members of an object or array from its opening bracket to its `close`, each read by `member`. */
+  const members = (close: '}' | ']', what: string, member: (index: number) => void) => {
+    i++;
+    ws();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (let index = 0; ; index++) {
+      member(index);
+      ws();
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      fail(`',' or '${close}' after ${what}`);
+    }
+  };
   const value = (): void => {
     ws();
     onValue?.(path, i);
     const c = text[i];
     if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
+      members('}', 'a property value', () => {
         ws();
         if (text[i] !== '"') fail('a property name in double quotes');
         const raw = string()!;
@@ -135,39 +151,13 @@ function scanJson(text: string, onValue?: (path: readonly PropertyKey[], positio
         path.push(onValue ? (JSON.parse(raw) as string) : '');
         value();
         path.pop();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        fail("',' or '}' after a property value");
-      }
+      });
     } else if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (let index = 0; ; index++) {
+      members(']', 'an array element', (index) => {
         path.push(index);
         value();
         path.pop();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        fail("',' or ']' after an array element");
-      }
+      });
     } else if (c === '"') string();
     else if (c === 't') literal('true');
     else if (c === 'f') literal('false');

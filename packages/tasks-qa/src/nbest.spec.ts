@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { decodeAnswers, nBestAnswers } from './nbest.js';
 import type { QaExample } from './qa-example.js';
 import { featurizeQa, type QaFeature } from './qa-features.js';
-import { fakeTokenizer } from './testing/fake-tokenizer.js';
+import { whitespaceTokenizer } from '@xlt/plugin-api/testing';
+
+/** BERT-like for QA: words also cut at punctuation (`it?` → `it` `?`), pieces of up to 4 characters. */
+const qaTokenizer = () => whitespaceTokenizer({ pieceLength: 4, splitPunctuation: true });
 
 const example = (context: string, answer: string, id = 'q'): QaExample => ({
   id,
@@ -26,14 +29,14 @@ const tokenOf = (f: QaFeature, e: QaExample, word: string) => f.offsets.findInde
 describe('nBestAnswers / decodeAnswers', () => {
   it('returns the context slice of the best start/end pair', async () => {
     const e = example('The tower is in Paris , France .', 'Paris , France');
-    const [f] = await featurizeQa([e], fakeTokenizer());
+    const [f] = await featurizeQa([e], qaTokenizer());
     const row = logitsFor(f!, { [f!.startPosition]: 5 }, { [f!.endPosition]: 5 });
     expect(decodeAnswers([row], [f!], [e])).toEqual(['Paris , France']);
   });
 
   it('skips question tokens, end before start and too-long spans, taking the next best', async () => {
     const e = example('a b c d e f g h', 'c');
-    const [f] = await featurizeQa([e], fakeTokenizer());
+    const [f] = await featurizeQa([e], qaTokenizer());
     const [c, d, g, b] = ['c', 'd', 'g', 'b'].map((w) => tokenOf(f!, e, w)) as [number, number, number, number];
     // best start is on a question token (index 1); best end (b) lies before the start c; c..g is 5 tokens
     const row = logitsFor(f!, { 1: 50, [c]: 10, [d]: 1 }, { 1: 50, [b]: 40, [g]: 30, [d]: 5 });
@@ -46,7 +49,7 @@ describe('nBestAnswers / decodeAnswers', () => {
   it('ranks candidates of all windows of a question together and keeps one per text', async () => {
     const words = Array.from({ length: 30 }, (_, i) => `w${i}`);
     const e = example(words.join(' '), 'w25');
-    const features = await featurizeQa([e], fakeTokenizer(), { maxLength: 14, docStride: 5, maxQueryLength: 64 });
+    const features = await featurizeQa([e], qaTokenizer(), { maxLength: 14, docStride: 5, maxQueryLength: 64 });
     expect(features.length).toBeGreaterThan(2);
     const rows = features.map((f) => {
       const t5 = tokenOf(f, e, 'w5');
@@ -66,7 +69,7 @@ describe('nBestAnswers / decodeAnswers', () => {
   it('starts answers only where the window gives the token its maximum context', async () => {
     const words = Array.from({ length: 12 }, (_, i) => `w${i}`);
     const e = example(words.join(' '), 'w4');
-    const features = await featurizeQa([e], fakeTokenizer(), { maxLength: 10, docStride: 2, maxQueryLength: 64 });
+    const features = await featurizeQa([e], qaTokenizer(), { maxLength: 10, docStride: 2, maxQueryLength: 64 });
     // w4 is in windows 0, 1 and 2 (room 5, stride 2); window 1 has it in the middle
     const owner = features.findIndex((f) => f.maxContext[tokenOf(f, e, 'w4')]);
     expect(owner).toBe(1);
@@ -83,7 +86,7 @@ describe('nBestAnswers / decodeAnswers', () => {
 
   it('answers "" when no pair qualifies and rejects logits of the wrong size', async () => {
     const e = example('a b', 'a');
-    const [f] = await featurizeQa([e], fakeTokenizer());
+    const [f] = await featurizeQa([e], qaTokenizer());
     expect(decodeAnswers([logitsFor(f!, {}, {})], [f!], [e], { nBest: 1, maxAnswerLength: 30 })).toEqual(['']);
     expect(() => decodeAnswers([new Float32Array(3)], [f!], [e])).toThrow(/expected 14 \(\[7, 2\], padding removed\)/);
   });

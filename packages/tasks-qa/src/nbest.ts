@@ -1,4 +1,4 @@
-import { XltError } from '@xlt/core';
+import { XltError } from '@xlt/plugin-api';
 import type { QaExample } from './qa-example.js';
 import type { QaFeature } from './qa-features.js';
 

@@ -1,4 +1,4 @@
-import { InputError } from '@xlt/core';
+import { InputError } from '@xlt/plugin-api';
 import { describe, expect, it } from 'vitest';
 import { formatSquadPredictions, parseSquadPredictions } from './predictions.js';
 import type { QaExample } from './qa-example.js';

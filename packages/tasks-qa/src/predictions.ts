@@ -1,4 +1,4 @@
-import { describeFound, InputError, type InputIssue } from '@xlt/core';
+import { describeFound, InputError, type InputIssue } from '@xlt/plugin-api';
 import { parseJsonText } from './json-text.js';
 import type { QaExample } from './qa-example.js';
 

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { InputError } from '@xlt/core';
-import { sharedPath } from '@xlt/core/testing';
+import { InputError } from '@xlt/plugin-api';
+import { sharedPath } from '@xlt/plugin-api/testing';
 import { describe, expect, it } from 'vitest';
 import { decodeAnswers } from './nbest.js';
 import { featurizeQa } from './qa-features.js';

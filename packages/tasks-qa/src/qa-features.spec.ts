@@ -1,8 +1,11 @@
-import type { Tokenizer } from '@xlt/core';
+import type { Tokenizer } from '@xlt/plugin-api';
 import { describe, expect, it } from 'vitest';
 import type { QaExample } from './qa-example.js';
 import { contextWindows, featurizeQa, type QaFeature } from './qa-features.js';
-import { fakeTokenizer } from './testing/fake-tokenizer.js';
+import { whitespaceTokenizer } from '@xlt/plugin-api/testing';
+
+/** BERT-like for QA: words also cut at punctuation (`it?` → `it` `?`), pieces of up to 4 characters. */
+const qaTokenizer = () => whitespaceTokenizer({ pieceLength: 4, splitPunctuation: true });
 
 const example = (context: string, answer: string, question = 'Where is it?', id = 'q'): QaExample => {
   const answerStart = context.indexOf(answer);
@@ -23,21 +26,12 @@ describe('contextWindows', () => {
   });
 });
 
-describe('fakeTokenizer (test helper)', () => {
-  it('cuts the second sequence into windows overlapping by stride, like HF tokenizers', async () => {
-    const windows = await fakeTokenizer().encode('q', 'a b c d e f g', { maxLength: 7, truncation: 'only_second', stride: 1 });
-    const context = (e: (typeof windows)[number]) => e.offsets.filter((_, i) => e.sequenceIds[i] === 1).map(([s]) => 'a b c d e f g'[s]);
-    expect(windows.map(context)).toEqual([['a', 'b', 'c'], ['c', 'd', 'e'], ['e', 'f', 'g']]);
-    expect(windows[0]!.typeIds).toEqual([0, 0, 0, 1, 1, 1, 1]);
-  });
-});
-
 describe('featurizeQa', () => {
   it('builds [CLS] question [SEP] context [SEP] with BERT type ids and the answer span', async () => {
     const e = example('The tower is in Paris, France.', 'Paris');
-    const [f, ...rest] = await featurizeQa([e], fakeTokenizer());
+    const [f, ...rest] = await featurizeQa([e], qaTokenizer());
     expect(rest).toHaveLength(0);
-    const tok = fakeTokenizer();
+    const tok = qaTokenizer();
     const [pair] = await tok.encode(e.question, e.context);
     expect(f!.inputIds).toEqual(pair!.ids);
     expect(f!.tokenTypeIds).toEqual(pair!.typeIds);
@@ -50,7 +44,7 @@ describe('featurizeQa', () => {
     const words = Array.from({ length: 40 }, (_, i) => `w${i}`);
     const e = example(words.join(' '), 'w21 w22', 'q?');
     // question "q?" = 2 tokens; 4 specials... [CLS] q ? [SEP] ctx [SEP]: room = 12 - 4 - 1 = 7
-    const features = await featurizeQa([e], fakeTokenizer(), { maxLength: 12, docStride: 3, maxQueryLength: 64 });
+    const features = await featurizeQa([e], qaTokenizer(), { maxLength: 12, docStride: 3, maxQueryLength: 64 });
     const spans = contextWindows(40, 7, 3);
     expect(features).toHaveLength(spans.length);
     features.forEach((f, w) => {
@@ -72,7 +66,7 @@ describe('featurizeQa', () => {
 
   it('cuts the question to maxQueryLength tokens', async () => {
     const e = example('Paris is nice.', 'Paris', 'one two three four five six?');
-    const [f] = await featurizeQa([e], fakeTokenizer(), { maxLength: 384, docStride: 128, maxQueryLength: 3 });
+    const [f] = await featurizeQa([e], qaTokenizer(), { maxLength: 384, docStride: 128, maxQueryLength: 3 });
     expect(f!.offsets.findIndex((o) => o !== null)).toBe(1 + 3 + 1);
     expect(spanText(f!, e)).toBe('Paris');
   });
@@ -80,20 +74,20 @@ describe('featurizeQa', () => {
   it('keeps UTF-16 offsets right after U+FEFF and characters outside the BMP', async () => {
     const e = example('\uFEFF😀 😀 Paris 😀', 'Paris');
     expect(e.answers[0]!.answerStart).toBe(7);
-    const [f] = await featurizeQa([e], fakeTokenizer());
+    const [f] = await featurizeQa([e], qaTokenizer());
     expect(spanText(f!, e)).toBe('Paris');
   });
 
   it('covers an answer that starts or ends inside a token with the whole token', async () => {
     const e = example('abcdefgh xyz', 'cdef');
-    const [f] = await featurizeQa([e], fakeTokenizer({ pieceLength: 4 }));
+    const [f] = await featurizeQa([e], qaTokenizer());
     expect(spanText(f!, e)).toBe('abcdefgh');
   });
 
   it('fails clearly when maxLength leaves no room or the tokenizer cut the context', async () => {
     const e = example('Paris is nice.', 'Paris', 'a b c d e f');
-    await expect(featurizeQa([e], fakeTokenizer(), { maxLength: 9, docStride: 2, maxQueryLength: 64 })).rejects.toThrow(/leaves no room/);
-    const inner = fakeTokenizer();
+    await expect(featurizeQa([e], qaTokenizer(), { maxLength: 9, docStride: 2, maxQueryLength: 64 })).rejects.toThrow(/leaves no room/);
+    const inner = qaTokenizer();
     const capped: Tokenizer = { ...inner, encode: (t, p) => inner.encode(t, p, { maxLength: 12, truncation: 'only_second' }) };
     await expect(featurizeQa([example('Paris is a big city in France.', 'France')], capped)).rejects.toThrow(/only up to character/);
   });

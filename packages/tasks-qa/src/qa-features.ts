@@ -1,4 +1,4 @@
-import { XltError, type Encoding, type Feature, type Tokenizer } from '@xlt/core';
+import { XltError, type Encoding, type Feature, type Tokenizer } from '@xlt/plugin-api';
 import type { QaExample } from './qa-example.js';
 
 /** One input window of a question over part of its context, with what training and decoding need. */

@@ -1,5 +1,5 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import { XltError, normalSampler, type BatchTargets, type HeadContext, type TaskHead } from '@xlt/core';
+import { XltError, normalSampler, type BatchTargets, type HeadContext, type TaskHead } from '@xlt/plugin-api';
 
 
 /** Names of the collated targets the QA loss reads. */

@@ -1,4 +1,4 @@
-import { XltError } from '@xlt/core';
+import { XltError } from '@xlt/plugin-api';
 import { normalizeMlqaAnswer, normalizeSquadAnswer, pythonSplit } from './answer-normalization.js';
 
 /** Exact match and token F1 in percent, under the official scripts' names. */

@@ -1,4 +1,4 @@
-import { formatPath, InputError } from '@xlt/core';
+import { formatPath, InputError } from '@xlt/plugin-api';
 import { z } from 'zod';
 
 /** Options of the `qa` task in an experiment config, with XTREME's defaults. */

@@ -1,14 +1,16 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TaskPlugin, type TaskContext } from '@xlt/core';
-import { tempDir } from '@xlt/core/testing';
+import { TaskPlugin, type TaskContext } from '@xlt/plugin-api';
+import { tempDir, whitespaceTokenizer } from '@xlt/plugin-api/testing';
 import { Container } from 'inversify';
 import { describe, expect, it } from 'vitest';
 import { qaModule } from './index.js';
 import type { QaExample } from './qa-example.js';
 import type { QaFeature } from './qa-features.js';
 import { QaTask, resolveQaMetric } from './qa-task.js';
-import { fakeTokenizer } from './testing/fake-tokenizer.js';
+
+/** BERT-like for QA: words also cut at punctuation (`it?` → `it` `?`), pieces of up to 4 characters. */
+const qaTokenizer = () => whitespaceTokenizer({ pieceLength: 4, splitPunctuation: true });
 
 const context = (options: Record<string, unknown> = {}, language?: string): TaskContext => ({ labels: [], maxLength: 384, options, ...(language ? { language } : {}) });
 
@@ -41,7 +43,7 @@ describe('QaTask', () => {
       await writeFile(path, JSON.stringify(data));
       const examples = await task.read({ path }, {});
       const ctx = context({ docStride: 8 });
-      const features = await task.featurize(examples, fakeTokenizer(), { ...ctx, maxLength: 32 });
+      const features = await task.featurize(examples, qaTokenizer(), { ...ctx, maxLength: 32 });
       expect(features.length).toBeGreaterThan(3);
       expect(features.every((f) => f.inputIds.length <= 32)).toBe(true);
 

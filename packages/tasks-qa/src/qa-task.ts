@@ -1,4 +1,15 @@
-import { InputError, XltError, type BatchTargets, type DatasetSource, type HeadContext, type Metrics, type TaskContext, type TaskHead, type TaskPlugin, type Tokenizer } from '@xlt/core';
+import {
+  InputError,
+  XltError,
+  type BatchTargets,
+  type DatasetSource,
+  type HeadContext,
+  type Metrics,
+  type TaskContext,
+  type TaskHead,
+  type TaskPlugin,
+  type Tokenizer,
+} from '@xlt/plugin-api';
 import { decodeAnswers } from './nbest.js';
 import { createQaHead, QA_TARGETS } from './qa-head.js';
 import type { QaExample } from './qa-example.js';

@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { InputError } from '@xlt/core';
-import { tempDir } from '@xlt/core/testing';
+import { InputError } from '@xlt/plugin-api';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { describe, expect, it } from 'vitest';
 import { parseSquadJson, readSquadJson, squadJsonFormat } from './squad-reader.js';
 

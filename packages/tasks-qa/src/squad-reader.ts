@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { describeFound, formatPath, InputError, readText, type DatasetFormat, type InputIssue } from '@xlt/core';
+import { describeFound, formatPath, InputError, readText, type DatasetFormat, type InputIssue } from '@xlt/plugin-api';
 import { locateJsonPaths, parseJsonText, pathKey } from './json-text.js';
 import type { QaAnswer, QaBenchmark, QaExample } from './qa-example.js';
 

@@ -1,16 +1,6 @@
-import { InputError } from '@xlt/core';
 import { describe, expect, it } from 'vitest';
 import { conllNerFormat, parseConllNer, wikiannFormat } from './conll-ner-reader.js';
-
-function errorOf(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error('expected an InputError');
-}
+import { errorOf } from './input-error.testing.js';
 
 describe('parseConllNer', () => {
   it('reads WikiANN: TAB-separated, strips a consistent en: prefix', () => {

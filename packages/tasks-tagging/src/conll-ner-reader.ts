@@ -1,4 +1,4 @@
-import { describeFound, InputError, type DatasetFormat, type InputIssue } from '@xlt/core';
+import { describeFound, InputError, type DatasetFormat, type InputIssue } from '@xlt/plugin-api';
 import { isNerTag } from './labels.js';
 import type { TaggedSentence } from './tagged-sentence.js';
 

@@ -1,6 +1,6 @@
-import { InputError } from '@xlt/core';
 import { describe, expect, it } from 'vitest';
 import { conlluFormat, parseConllu } from './conllu-reader.js';
+import { errorOf } from './input-error.testing.js';
 
 const row = (id: string, form: string, upos: string) => [id, form, '_', upos, '_', '_', '_', '_', '_', '_'].join('\t');
 
@@ -20,16 +20,6 @@ const SAMPLE = [
   row('1', 'Hi', 'INTJ'),
   '',
 ].join('\n');
-
-function errorOf(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error('expected an InputError');
-}
 
 describe('parseConllu', () => {
   it('reads words and UPOS, skipping multi-word ranges and empty nodes, keeping comments', () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { FakeTokenizer } from './fake-tokenizer.testing.js';
 import { collateTagging, decodeTagging, featurizeTagging, IGNORE_LABEL } from './features.js';
 import type { TaggedSentence } from './tagged-sentence.js';
+import { whitespaceTokenizer } from '@xlt/plugin-api/testing';
 
 const labels = ['O', 'B-PER', 'I-PER'];
 const sentence = (words: string[], tags: string[]): TaggedSentence => ({ words, tags, file: 'f', line: 1 });
-const tokenizer = new FakeTokenizer();
+const tokenizer = whitespaceTokenizer({ pieceLength: 4 });
 
 describe('featurizeTagging', () => {
   const example = sentence(['Mr', 'Saunders', 'spoke'], ['O', 'B-PER', 'O']);

@@ -1,4 +1,4 @@
-import { InputError, type BatchTargets, type Feature, type TaskContext, type Tokenizer } from '@xlt/core';
+import { InputError, XltError, type BatchTargets, type Feature, type TaskContext, type Tokenizer } from '@xlt/plugin-api';
 import { parseTaggingOptions } from './options.js';
 import type { TaggedSentence, TagPrediction } from './tagged-sentence.js';
 
@@ -58,7 +58,7 @@ export function collateTagging(features: readonly TaggingFeature[], sequenceLeng
   features.forEach((f, b) => {
     if (f.labels.length > sequenceLength) {
       // A bug in batching, not user input: a plain Error keeps its stack.
-      throw new Error(`Feature ${b} has ${f.labels.length} tokens, more than the batch's sequence length ${sequenceLength}`);
+      throw new XltError(`Feature ${b} has ${f.labels.length} tokens, more than the batch's sequence length ${sequenceLength}`);
     }
     labels.set(f.labels, b * sequenceLength);
   });
@@ -83,7 +83,7 @@ export function decodeTagging(
     const row = logits[k]!;
     if (row.length < feature.inputIds.length * L) {
       // The trainer's logits disagree with its own features: a bug, so a plain Error keeps its stack.
-      throw new Error(`Logits of feature ${k} hold ${row.length} values, expected ${feature.inputIds.length} tokens x ${L} labels`);
+      throw new XltError(`Logits of feature ${k} hold ${row.length} values, expected ${feature.inputIds.length} tokens x ${L} labels`);
     }
     let truncatedWords = 0;
     const tags = feature.firstTokens.map((t) => {
@@ -106,7 +106,7 @@ export function decodeTagging(
   });
   return out.map((p, i) => {
     // Every example yields a feature by construction: a bug otherwise, so a plain Error keeps its stack.
-    if (!p) throw new Error(`No feature for example ${i} (${examples[i]!.file}:${examples[i]!.line})`);
+    if (!p) throw new XltError(`No feature for example ${i} (${examples[i]!.file}:${examples[i]!.line})`);
     return p;
   });
 }

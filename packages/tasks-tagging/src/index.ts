@@ -3,7 +3,7 @@
  * task plugins, their readers, the token classification head and seqeval-identical metrics.
  * @packageDocumentation
  */
-import { TaskPlugin } from '@xlt/core';
+import { TaskPlugin } from '@xlt/plugin-api';
 import { ContainerModule } from 'inversify';
 import { nerTask } from './ner-task.js';
 import { posTask } from './pos-task.js';

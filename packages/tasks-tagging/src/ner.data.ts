@@ -1,4 +1,4 @@
-import { sharedPath } from '@xlt/core/testing';
+import { sharedPath } from '@xlt/plugin-api/testing';
 import { describe, expect, it } from 'vitest';
 import { nerTask } from './ner-task.js';
 import { seqevalScores } from './seqeval.js';

@@ -1,4 +1,4 @@
-import { InputError, zodIssues } from '@xlt/core';
+import { InputError, zodIssues } from '@xlt/plugin-api';
 import { z } from 'zod';
 
 const shape = {

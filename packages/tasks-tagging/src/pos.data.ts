@@ -1,4 +1,4 @@
-import { sharedPath } from '@xlt/core/testing';
+import { sharedPath } from '@xlt/plugin-api/testing';
 import { describe, expect, it } from 'vitest';
 import { posTask } from './pos-task.js';
 import type { TaggedSentence } from './tagged-sentence.js';

@@ -1,24 +1,14 @@
-import { InputError } from '@xlt/core';
 import { describe, expect, it } from 'vitest';
 import { isNerTag } from './labels.js';
 import { formatTagPredictions, parseTagPredictions } from './predictions.js';
 import type { TaggedSentence } from './tagged-sentence.js';
+import { errorOf } from './input-error.testing.js';
 
 const gold: TaggedSentence[] = [
   { words: ['EU', 'rejects'], tags: ['B-ORG', 'O'], file: 'gold.txt', line: 1 },
   { words: ['Peter'], tags: ['B-PER'], file: 'gold.txt', line: 4 },
 ];
 const parse = (text: string) => parseTagPredictions(text, 'pred.txt', gold, isNerTag, 'a tag O, B-TYPE or I-TYPE');
-
-function errorOf(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error('expected an InputError');
-}
 
 describe('predictions files', () => {
   it('round-trips: one tag per line, a blank line after each sentence', () => {

@@ -1,4 +1,4 @@
-import { describeFound, InputError, XltError, type InputIssue } from '@xlt/core';
+import { describeFound, InputError, XltError, type InputIssue } from '@xlt/plugin-api';
 import type { TaggedSentence, TagPrediction } from './tagged-sentence.js';
 
 /** Throws unless there is one prediction per example with one tag per word. */

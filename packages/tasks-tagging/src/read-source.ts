@@ -1,4 +1,4 @@
-import { InputError, readText, type DatasetFormat, type DatasetSource } from '@xlt/core';
+import { InputError, readText, type DatasetFormat, type DatasetSource } from '@xlt/plugin-api';
 
 /**
  * Reads a data file (gunzipped when compressed) and picks its format: the one named by `source.format`, else the

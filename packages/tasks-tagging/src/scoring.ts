@@ -1,4 +1,4 @@
-import type { Metrics } from '@xlt/core';
+import type { Metrics } from '@xlt/plugin-api';
 import { checkPredictionShape } from './predictions.js';
 import { seqevalScores, tagAccuracy } from './seqeval.js';
 import type { TaggedSentence, TagPrediction } from './tagged-sentence.js';

@@ -1,4 +1,4 @@
-import { XltError } from '@xlt/core';
+import { XltError } from '@xlt/plugin-api';
 
 /**
  * Entity-level NER scores computed exactly as Python's `seqeval` (v1.2.2) computes them, so xlt's numbers can be

@@ -1,10 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createEngine, InputError, TaskPlugin } from '@xlt/core';
-import { tempDir } from '@xlt/core/testing';
+import { createEngine, InputError, TaskPlugin } from '@xlt/plugin-api';
+import { tempDir, whitespaceTokenizer } from '@xlt/plugin-api/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeTokenizer } from './fake-tokenizer.testing.js';
 import { nerTask, posTask, taggingModule, UPOS_TAGS } from './index.js';
 import type { TaggedSentence } from './tagged-sentence.js';
 
@@ -113,7 +112,7 @@ describe('ner task', () => {
       });
     // maxLength 6: [CLS] in Keny a Airw [SEP] drops only "ays", every word keeps its first sub-word.
     const wide = { labels, maxLength: 6, options: {} };
-    const features = await nerTask.featurize(train, new FakeTokenizer(), wide);
+    const features = await nerTask.featurize(train, whitespaceTokenizer({ pieceLength: 4 }), wide);
     expect(features[1]!.inputIds).toHaveLength(6);
     const predictions = nerTask.decode(perfectLogits(features), features, train, wide);
     expect(predictions.map((p) => p.tags)).toEqual(train.map((s) => s.tags));
@@ -123,7 +122,7 @@ describe('ner task', () => {
 
     // maxLength 5: [CLS] in Keny a [SEP] cuts "Airways", predicted O, so "Kenya Airways" becomes "Kenya" (wrong).
     const narrow = { labels, maxLength: 5, options: {} };
-    const cut = await nerTask.featurize(train, new FakeTokenizer(), narrow);
+    const cut = await nerTask.featurize(train, whitespaceTokenizer({ pieceLength: 4 }), narrow);
     const cutPredictions = nerTask.decode(perfectLogits(cut), cut, train, narrow);
     expect(cutPredictions[1]).toEqual({ tags: ['O', 'B-ORG', 'O'], truncatedWords: 1 });
     const m = nerTask.score(train, cutPredictions, narrow);
@@ -136,7 +135,7 @@ describe('ner task', () => {
     const labels = nerTask.labelSpace(train, {});
     const context = { labels, maxLength: 4, options: {} };
     const ex: TaggedSentence[] = [{ words: ['Kenya', 'Airways'], tags: ['B-ORG', 'I-ORG'], file: 'g', line: 1 }];
-    const features = await nerTask.featurize(ex, new FakeTokenizer(), context);
+    const features = await nerTask.featurize(ex, whitespaceTokenizer({ pieceLength: 4 }), context);
     // [CLS] Keny a [SEP]: "Airways" has no sub-word left
     const logits = [new Float32Array(4 * labels.length).fill(0).map((_, i) => (i % labels.length === 3 ? 1 : 0))];
     const [p] = nerTask.decode(logits, features, ex, context);

@@ -1,27 +1,13 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import { normalArray, XltError, type BatchTargets, type HeadContext, type TaskHead } from '@xlt/core';
+import { normalArray, XltError, type BatchTargets, type HeadContext, type TaskHead } from '@xlt/plugin-api';
 import { IGNORE_LABEL } from './features.js';
-
-/** Normal(0, std) samples from a uniform [0, 1) generator (core's Box–Muller sampler). */
-export const normalSamples = normalArray;
-
-/** A {@link TaskHead} that also takes the seed of its dropout mask, so that a run repeats exactly. */
-export interface TokenClassificationHead extends TaskHead {
-  forward(
-    tf: typeof tfjs,
-    hidden: tfjs.Tensor3D,
-    params: Readonly<Record<string, tfjs.Tensor>>,
-    training: boolean,
-    dropoutSeed?: number,
-  ): tfjs.Tensor3D;
-}
 
 /**
  * The head of HF's `BertForTokenClassification` / `XLMRobertaForTokenClassification`: dropout
  * (`hidden_dropout_prob`, training only) then a linear layer `classifier` (`weight` `[L, H]`, `bias` `[L]`) on every
  * token; logits `[B, T, L]`. The loss is the mean cross-entropy over tokens whose label is not -100.
  */
-export function createTokenClassificationHead(context: HeadContext): TokenClassificationHead {
+export function createTokenClassificationHead(context: HeadContext): TaskHead {
   const L = context.labels.length;
   const H = context.encoder.hiddenSize;
   const dropout = context.encoder.hiddenDropoutProb;
@@ -31,7 +17,7 @@ export function createTokenClassificationHead(context: HeadContext): TokenClassi
     architectureSuffix: 'ForTokenClassification',
     init(random) {
       return {
-        'classifier.weight': normalSamples(L * H, context.encoder.initializerRange, random),
+        'classifier.weight': normalArray(L * H, context.encoder.initializerRange, random),
         'classifier.bias': new Float32Array(L),
       };
     },
@@ -54,11 +40,11 @@ export function createTokenClassificationHead(context: HeadContext): TokenClassi
     loss(tf, logits, targets: BatchTargets) {
       const labels = targets['labels'];
       // Collation always sets these: a bug otherwise, so a plain Error keeps its stack.
-      if (!(labels instanceof Int32Array)) throw new Error('Tagging targets need `labels` as an Int32Array [B, T]');
+      if (!(labels instanceof Int32Array)) throw new XltError('Tagging targets need `labels` as an Int32Array [B, T]');
       return tf.tidy(() => {
         const n = labels.length;
         // Logits and labels come from the same batch: a bug otherwise.
-        if (logits.size !== n * L) throw new Error(`Logits hold ${logits.size} values, labels ${n} tokens x ${L} labels`);
+        if (logits.size !== n * L) throw new XltError(`Logits hold ${logits.size} values, labels ${n} tokens x ${L} labels`);
         const mask = new Float32Array(n);
         const safe = new Int32Array(n);
         let count = 0;

@@ -39,12 +39,12 @@ function temporaryWorkspace(): string {
 
 /**
  * Runs `generate` on a real-file-system tree of `workspace` and writes only the files under `root` to disk. The
- * tree also shows the repo's core and averaging `package.json`s, so that versions are pinned as in the repo, but
+ * tree also shows the repo's plugin-api, core and averaging `package.json`s, so that versions are pinned as in the repo, but
  * they are not written: as projects there, Nx would try to build them from sources the workspace lacks.
  */
 async function generateInto(workspace: string, root: string, generate: (tree: Tree) => Promise<void>): Promise<void> {
   const tree = new FsTree(workspace, false);
-  for (const folder of ['core', 'averaging']) {
+  for (const folder of ['plugin-api', 'core', 'averaging']) {
     tree.write(`packages/${folder}/package.json`, readFileSync(join(repoRoot, 'packages', folder, 'package.json')));
   }
   await generate(tree);
@@ -114,8 +114,12 @@ describe.concurrent('generated packages pass nx test without edits (issue #6)', 
       const root = 'packages/tasks-gencheck';
       await generateInto(workspace, root, (tree) => taskPluginGenerator(tree, { name: 'tasks-gencheck' }));
       const pkg = JSON.parse(readFileSync(join(workspace, root, 'package.json'), 'utf-8'));
+      const api = JSON.parse(readFileSync(join(repoRoot, 'packages/plugin-api/package.json'), 'utf-8'));
       const core = JSON.parse(readFileSync(join(repoRoot, 'packages/core/package.json'), 'utf-8'));
-      expect(pkg.peerDependencies['@xlt/core']).toBe(core.version);
+      expect(pkg.peerDependencies['@xlt/plugin-api']).toBe(api.version);
+      expect(pkg.peerDependencies['@tensorflow/tfjs']).toBe(api.peerDependencies['@tensorflow/tfjs']);
+      expect(pkg.peerDependencies['@xlt/core'], 'core is a dev dependency of a task plugin, never a peer').toBeUndefined();
+      expect(pkg.devDependencies['@xlt/core']).toBe(core.version);
       await expectNxTestPasses(workspace, root, '@xlt/tasks-gencheck', 'src/gencheck-task.spec.ts');
     },
     NX_TEST_TIMEOUT_MS,
@@ -128,8 +132,9 @@ describe.concurrent('generated packages pass nx test without edits (issue #6)', 
       const root = 'packages/averaging-gencheck';
       await generateInto(workspace, root, (tree) => averagingStrategyGenerator(tree, { name: 'averaging-gencheck' }));
       const pkg = JSON.parse(readFileSync(join(workspace, root, 'package.json'), 'utf-8'));
-      const averaging = JSON.parse(readFileSync(join(repoRoot, 'packages/averaging/package.json'), 'utf-8'));
-      expect(pkg.devDependencies['@xlt/averaging']).toBe(averaging.version);
+      const api = JSON.parse(readFileSync(join(repoRoot, 'packages/plugin-api/package.json'), 'utf-8'));
+      expect(pkg.peerDependencies).toEqual({ '@xlt/plugin-api': api.version });
+      expect(pkg.devDependencies).toEqual({ '@xlt/plugin-api': api.version });
       await expectNxTestPasses(workspace, root, '@xlt/averaging-gencheck', 'src/gencheck-strategy.spec.ts');
     },
     NX_TEST_TIMEOUT_MS,

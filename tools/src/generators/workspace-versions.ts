@@ -18,10 +18,23 @@ export function dependencyVersion(tree: Tree, name: string, fallback: string): s
   return root.devDependencies?.[name] ?? root.dependencies?.[name] ?? fallback;
 }
 
-/** The version `packages/<folder>` depends on for `name` (e.g. core's `@tensorflow/tfjs`), `fallback` otherwise. */
-export function packageDependencyVersion(tree: Tree, folder: string, name: string, fallback: string): string {
+/**
+ * The version `packages/<folder>` depends on for `name` (e.g. core's `@tensorflow/tfjs`), looked up in `fields` in
+ * order (by default its dependencies, then its peer dependencies); `fallback` otherwise.
+ */
+export function packageDependencyVersion(
+  tree: Tree,
+  folder: string,
+  name: string,
+  fallback: string,
+  ...fields: ('dependencies' | 'peerDependencies' | 'devDependencies')[]
+): string {
   const file = `packages/${folder}/package.json`;
   if (!tree.exists(file)) return fallback;
   const pkg = readJson<Record<string, Record<string, string> | undefined>>(tree, file);
-  return pkg.dependencies?.[name] ?? pkg.peerDependencies?.[name] ?? fallback;
+  for (const field of fields.length ? fields : (['dependencies', 'peerDependencies'] as const)) {
+    const version = pkg[field]?.[name];
+    if (version) return version;
+  }
+  return fallback;
 }

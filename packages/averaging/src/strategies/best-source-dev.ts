@@ -1,4 +1,4 @@
-import type { AveragingStrategy, RunInfo, StrategyContext, WeightedCheckpoint } from '@xlt/core';
+import type { AveragingStrategy, RunInfo, StrategyContext, WeightedCheckpoint } from '@xlt/plugin-api';
 import { z } from 'zod';
 import { argmax, singleRun, sourceDevScore } from './plan-helpers.js';
 

@@ -1,4 +1,4 @@
-import { XltError, type AveragingStrategy, type RunInfo, type StrategyContext, type WeightedCheckpoint } from '@xlt/core';
+import { XltError, type AveragingStrategy, type RunInfo, type StrategyContext, type WeightedCheckpoint } from '@xlt/plugin-api';
 import { z } from 'zod';
 import { someRuns, sourceDevScore, uniform } from './plan-helpers.js';
 

@@ -1,4 +1,4 @@
-import type { AveragingStrategy } from '@xlt/core';
+import type { AveragingStrategy } from '@xlt/plugin-api';
 import { BestSourceDevStrategy } from './best-source-dev.js';
 import { CheckpointAverageStrategy } from './checkpoint-average.js';
 import { CheckpointRunAverageStrategy } from './checkpoint-run-average.js';

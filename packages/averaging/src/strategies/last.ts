@@ -1,4 +1,4 @@
-import type { AveragingStrategy, RunInfo, WeightedCheckpoint } from '@xlt/core';
+import type { AveragingStrategy, RunInfo, WeightedCheckpoint } from '@xlt/plugin-api';
 import { z } from 'zod';
 import { singleRun } from './plan-helpers.js';
 

@@ -1,4 +1,11 @@
-import { XltError, type AveragingStrategy, type CheckpointInfo, type RunInfo, type StrategyContext, type WeightedCheckpoint } from '@xlt/core';
+import {
+  XltError,
+  type AveragingStrategy,
+  type CheckpointInfo,
+  type RunInfo,
+  type StrategyContext,
+  type WeightedCheckpoint,
+} from '@xlt/plugin-api';
 import { z } from 'zod';
 import { argmax, singleRun } from './plan-helpers.js';
 

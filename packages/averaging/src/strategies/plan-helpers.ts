@@ -1,4 +1,4 @@
-import { XltError, type CheckpointInfo, type RunInfo, type WeightedCheckpoint } from '@xlt/core';
+import { XltError, type CheckpointInfo, type RunInfo, type WeightedCheckpoint } from '@xlt/plugin-api';
 import { z } from 'zod';
 
 /** Equal weights over the given checkpoints. */

@@ -1,6 +1,6 @@
-import type { AveragingStrategy, RunInfo } from '@xlt/core';
+import type { AveragingStrategy, RunInfo } from '@xlt/plugin-api';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { conformanceContext, conformanceRuns, runStrategyConformance } from '../testing/index.js';
+import { conformanceContext, conformanceRuns, runStrategyConformance } from '@xlt/plugin-api/testing';
 import {
   BestSourceDevStrategy,
   CheckpointAverageStrategy,

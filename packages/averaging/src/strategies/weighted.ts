@@ -1,4 +1,4 @@
-import { XltError, type AveragingStrategy, type RunInfo, type WeightedCheckpoint } from '@xlt/core';
+import { XltError, type AveragingStrategy, type RunInfo, type WeightedCheckpoint } from '@xlt/plugin-api';
 import { z } from 'zod';
 import { someRuns } from './plan-helpers.js';
 

@@ -1,7 +1,13 @@
-import { writeFileAtomic, writeSafetensors, writeShardedSafetensors, type FloatDtype, type TensorToWrite } from '@xlt/core';
+import {
+  writeFileAtomic,
+  writeSafetensors,
+  writeShardedSafetensors,
+  type FloatDtype,
+  type TensorToWrite,
+  seededRandom,
+} from '@xlt/plugin-api';
 
 /** Core's seeded generator, re-exported for the fixtures' callers. */
-import { seededRandom } from '@xlt/core';
 
 export { seededRandom };
 

@@ -1,8 +1,12 @@
 /**
- * `@xlt/averaging/testing`: the conformance suite every averaging strategy runs (built-in or third-party) and
- * its fixtures. The suite registers its tests through the runner functions it is given; it imports no runner.
+ * `@xlt/averaging/testing`: checkpoint fixtures for averaging tests (small safetensors checkpoints and runs). The
+ * strategy conformance suite itself is in `@xlt/plugin-api/testing`.
  * @packageDocumentation
  */
-export * from './strategy-conformance.js';
-export * from './strategy-fixtures.js';
-export * from './checkpoint-fixtures.js';
+export {
+  TOY_SHAPES,
+  toyCheckpointTensors,
+  writeToyCheckpoint,
+  writeToyModelFolder,
+  type ToyCheckpointOptions,
+} from './checkpoint-fixtures.js';

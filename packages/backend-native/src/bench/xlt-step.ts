@@ -3,7 +3,7 @@
  * classification loss, backward, AdamW) and eval forward on one shape, like `torch_encoder_step.py`, and prints
  * one JSON line with medians and this process's peak RSS. Usage: `node xlt-step.js '<BenchShape JSON>' warmup iters threads`.
  */
-import type { AdamWStep, EncodedBatch } from '@xlt/core';
+import type { AdamWStep, EncodedBatch } from '@xlt/plugin-api';
 import { loadAddon } from '../addon.js';
 import { arenaLayout } from '../layout.js';
 import { nativeShape } from '../native-backend.js';

@@ -1,14 +1,8 @@
-import type { EncoderConfig, EncoderProvider, NamedTensors } from '@xlt/core';
+import { type EncoderConfig, type EncoderProvider, type NamedTensors, normalSampler, seededRandom } from '@xlt/plugin-api';
 
-/** Core's seeded generator, re-exported for the fixtures' callers. */
-import { seededRandom } from '@xlt/core';
-
+/** The plugin API's seeded generator and the conformance suite's random batch, re-exported for the fixtures' callers. */
 export { seededRandom };
-
-/** Standard normal draws from a uniform source (Box-Muller). */
-export function normal(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-}
+export { randomBatch as tinyBatch } from '@xlt/plugin-api/testing';
 
 /** A tiny BERT (`bert`) or XLM-R (`xlm-roberta`) config with the given dropout. */
 export function tinyConfig(modelType: 'bert' | 'xlm-roberta', options: { layers?: number; dropout?: number } = {}): EncoderConfig {
@@ -81,33 +75,13 @@ export function tinyProvider(modelType: 'bert' | 'xlm-roberta'): EncoderProvider
 
 /** Random parameters with large enough spread that every gradient is far from zero. */
 export function randomParameters(config: EncoderConfig, provider: EncoderProvider, seed: number): NamedTensors {
-  const rand = seededRandom(seed);
+  const normal = normalSampler(seededRandom(seed));
   const out: NamedTensors = new Map();
   for (const [name, shape] of provider.parameterShapes(config)) {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
     const isLnWeight = name.endsWith('LayerNorm.weight');
-    for (let i = 0; i < data.length; i++) data[i] = isLnWeight ? 1 + 0.1 * normal(rand) : 0.2 * normal(rand);
+    for (let i = 0; i < data.length; i++) data[i] = isLnWeight ? 1 + 0.1 * normal() : 0.2 * normal();
     out.set(name, { shape, data });
   }
   return out;
-}
-
-/** A padded batch: rows of the given lengths, random ids (with repeats), pair-style type ids, provider positions. */
-export function tinyBatch(config: EncoderConfig, provider: EncoderProvider, rand: () => number, lengths: readonly number[], T: number): import('@xlt/core').EncodedBatch {
-  const B = lengths.length;
-  const inputIds = new Int32Array(B * T), tokenTypeIds = new Int32Array(B * T), attentionMask = new Int32Array(B * T), positionIds = new Int32Array(B * T);
-  const pad = config.padTokenId;
-  for (let b = 0; b < B; b++) {
-    const row: number[] = [];
-    for (let t = 0; t < T; t++) {
-      let id = pad;
-      if (t < lengths[b]!) do id = Math.floor(rand() * config.vocabSize); while (id === pad);
-      row.push(id);
-      inputIds[b * T + t] = id;
-      attentionMask[b * T + t] = t < lengths[b]! ? 1 : 0;
-      tokenTypeIds[b * T + t] = config.typeVocabSize > 1 && t >= lengths[b]! / 2 && t < lengths[b]! ? 1 : 0;
-    }
-    positionIds.set(provider.positionIds(row, config), b * T);
-  }
-  return { batchSize: B, sequenceLength: T, inputIds, tokenTypeIds, attentionMask, positionIds };
 }

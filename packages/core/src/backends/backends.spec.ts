@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bertProvider } from '../encoders/bert-provider.js';
 import { initEncoderParameters } from '../model/init-parameters.js';
-import type { BackendProbe, EncodedBatch, TrainingBackend } from '../plugins/backend.js';
+import type { BackendProbe, EncodedBatch, TrainingBackend } from '@xlt/plugin-api';
 import { selectBackend } from './select-backend.js';
 import { tfjsBackends, tfjsCpuBackend, tfjsNodeBackend, tfjsNodeGpuBackend, tfjsWasmBackend } from './tfjs-backends.js';
 import { loadTf } from './tfjs-loader.js';

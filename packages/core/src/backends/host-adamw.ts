@@ -1,5 +1,4 @@
-import type { AdamWStep } from '../plugins/backend.js';
-import type { HostTensor } from '../plugins/encoder.js';
+import type { AdamWStep, HostTensor } from '@xlt/plugin-api';
 
 /**
  * One PyTorch `torch.optim.AdamW` update of one parameter, in place over host arrays, in PyTorch's operation order

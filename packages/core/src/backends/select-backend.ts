@@ -1,6 +1,4 @@
-import { UnknownPluginError } from '../engine/registry.js';
-import { XltError } from '../errors.js';
-import type { BackendProbe, TrainingBackend } from '../plugins/backend.js';
+import { UnknownPluginError, XltError, type BackendProbe, type TrainingBackend } from '@xlt/plugin-api';
 
 /** The backend chosen for a run, with the line to print at start. */
 export interface BackendChoice {

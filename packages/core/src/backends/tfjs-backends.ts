@@ -1,6 +1,12 @@
-import type { BackendProbe, EncoderRuntime, TrainingBackend } from '../plugins/backend.js';
-import type { EncoderConfig, EncoderProvider, NamedTensors } from '../plugins/encoder.js';
-import { XltError } from '../errors.js';
+import {
+  type BackendProbe,
+  type EncoderRuntime,
+  type TrainingBackend,
+  type EncoderConfig,
+  type EncoderProvider,
+  type NamedTensors,
+  XltError,
+} from '@xlt/plugin-api';
 import { TfjsEncoderRuntime } from './tfjs-encoder-runtime.js';
 import { initWasm, loadTf, type Tf } from './tfjs-loader.js';
 

@@ -1,5 +1,5 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { EncoderConfig } from '../plugins/encoder.js';
+import { dropoutMask, dropoutSite, type EncoderConfig } from '@xlt/plugin-api';
 import type { Tf } from './tfjs-loader.js';
 
 /** Additive mask for padded keys: HF adds the dtype minimum, so masked scores become exactly 0 after softmax. */
@@ -15,7 +15,11 @@ export interface GraphInputs {
   readonly sequenceLength: number;
 }
 
-/** Dropout settings of one pass; each dropout site gets its own seed derived from `seed`, so a replay repeats it. */
+/**
+ * Dropout settings of one pass. Masks follow xlt's backend-independent rule (`dropoutMask` of `@xlt/plugin-api`:
+ * a hash of (seed, site, element index), sites numbered embeddings 0, then per layer attention probabilities,
+ * attention output, FFN output), drawn on the host, so a replay in backward repeats them and every backend agrees.
+ */
 export interface GraphDropout {
   readonly training: boolean;
   readonly seed: number;
@@ -32,11 +36,9 @@ export function encoderGraph(tf: Tf, config: EncoderConfig, inputs: GraphInputs,
   const H = config.hiddenSize;
   const nh = config.numAttentionHeads;
   const d = H / nh;
-  let site = 0;
-  const drop = <X extends tfjs.Tensor>(x: X, rate: number): X => {
-    site++;
+  const drop = <X extends tfjs.Tensor>(x: X, rate: number, site: number): X => {
     if (!dropout.training || rate <= 0) return x;
-    return tf.dropout(x, rate, undefined, (dropout.seed * 1009 + site * 7919) % 2147483647) as X;
+    return tf.mul(x, tf.tensor(dropoutMask(dropout.seed, site, x.size, rate), x.shape, 'float32')) as X;
   };
   const layerNorm = (x: tfjs.Tensor2D, prefix: string): tfjs.Tensor2D => {
     const mean = tf.mean(x, -1, true);
@@ -61,7 +63,7 @@ export function encoderGraph(tf: Tf, config: EncoderConfig, inputs: GraphInputs,
     }
   };
 
-  let hidden = drop(layerNorm(inputs.embeddings, 'embeddings.LayerNorm'), config.hiddenDropoutProb);
+  let hidden = drop(layerNorm(inputs.embeddings, 'embeddings.LayerNorm'), config.hiddenDropoutProb, dropoutSite.embeddings);
   const scale = Math.sqrt(d);
   for (let i = 0; i < config.numHiddenLayers; i++) {
     const l = `encoder.layer.${i}.`;
@@ -70,12 +72,12 @@ export function encoderGraph(tf: Tf, config: EncoderConfig, inputs: GraphInputs,
     const kT = heads(linear(hidden, `${l}attention.self.key`), [0, 2, 3, 1]);
     const v = heads(linear(hidden, `${l}attention.self.value`), [0, 2, 1, 3]);
     const scores = tf.add(tf.div(tf.matMul(q, kT), scale), inputs.maskAdd);
-    const probs = drop(tf.softmax(scores, -1), config.attentionProbsDropoutProb);
+    const probs = drop(tf.softmax(scores, -1), config.attentionProbsDropoutProb, dropoutSite.attentionProbs(i));
     const context = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B * T, H]) as tfjs.Tensor2D;
-    const attended = drop(linear(context, `${l}attention.output.dense`), config.hiddenDropoutProb);
+    const attended = drop(linear(context, `${l}attention.output.dense`), config.hiddenDropoutProb, dropoutSite.attentionOutput(i));
     const attention = layerNorm(tf.add(attended, hidden), `${l}attention.output.LayerNorm`);
     const intermediate = activation(linear(attention, `${l}intermediate.dense`));
-    const output = drop(linear(intermediate, `${l}output.dense`), config.hiddenDropoutProb);
+    const output = drop(linear(intermediate, `${l}output.dense`), config.hiddenDropoutProb, dropoutSite.ffnOutput(i));
     hidden = layerNorm(tf.add(output, attention), `${l}output.LayerNorm`);
   }
   return hidden;

@@ -1,7 +1,13 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import { XltError } from '../errors.js';
-import type { AdamWStep, EncodedBatch, EncoderRuntime } from '../plugins/backend.js';
-import type { EncoderConfig, EncoderProvider, NamedTensors } from '../plugins/encoder.js';
+import {
+  XltError,
+  type AdamWStep,
+  type EncodedBatch,
+  type EncoderRuntime,
+  type EncoderConfig,
+  type EncoderProvider,
+  type NamedTensors,
+} from '@xlt/plugin-api';
 import { adamwUpdate, zerosLike } from './host-adamw.js';
 import { encoderGraph, MASK_VALUE } from './tfjs-encoder-graph.js';
 import type { Tf } from './tfjs-loader.js';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ContainerModule } from 'inversify';
-import { XltError } from '../errors.js';
+import { XltError } from '@xlt/plugin-api';
 
 /** A package that declares itself an xlt plugin in its package.json: `"xlt": { "module": "<export name>" }`. */
 export interface PluginPackage {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import type { CliCommand } from '../engine/command.js';
-import type { Engine } from '../engine/engine.js';
+import type { CliCommand, Engine } from '@xlt/plugin-api';
 
 /** Lines of `xlt plugins`: each extension point with one line per plugin. */
 export function listPlugins(engine: Engine): string[] {

@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../testing/fixtures.js';
+import { tempDir } from '@xlt/plugin-api/testing';
 
 const bin = join(import.meta.dirname, '../../bin/xlt.js');
 const run = (args: string[], env: Record<string, string> = {}) =>
@@ -17,11 +17,11 @@ describe('xlt CLI (built)', () => {
   it('lists plugins, including one loaded with --plugin from a module file', async () => {
     const { dir, cleanup } = await tempDir();
     try {
-      const corePath = join(import.meta.dirname, '../../dist/index.js');
+      const apiPath = join(import.meta.dirname, '../../../plugin-api/dist/index.js');
       const file = join(dir, 'my-plugin.mjs');
       await writeFile(
         file,
-        `import { ContainerModule } from 'inversify';\nimport { AveragingStrategy } from ${JSON.stringify(corePath)};\n` +
+        `import { ContainerModule } from 'inversify';\nimport { AveragingStrategy } from ${JSON.stringify(apiPath)};\n` +
           `export const myModule = new ContainerModule(({ bind }) => bind(AveragingStrategy).toConstantValue({ id: 'my-soup', description: 'my custom soup', scope: 'per-run', oracle: false, plan: async () => [] }));\n`,
       );
       // the plugin file imports inversify, which resolves from the workspace when the file sits inside it
@@ -42,5 +42,26 @@ describe('xlt CLI (built)', () => {
 
   it('fails with a clear message for an unloadable plugin', () => {
     expect(() => run(['--plugin', './does-not-exist.mjs', 'plugins'])).toThrow(/Cannot load the plugin ".\/does-not-exist.mjs"/);
+  });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('stops on %s with exit code %i, saying that the finished work is kept and how to resume', async (signal, code) => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const child = spawn(process.execPath, [bin, 'quickstart', '--out', join(dir, 'q')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      // Signal once the quickstart is under way (its first status line), not while Node is still starting.
+      await new Promise<void>((started) => child.stderr.once('data', () => started()));
+      child.kill(signal);
+      const exit = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+      expect(exit).toBe(code);
+      expect(stderr).toContain(`xlt: stopped by ${signal}.`);
+      expect(stderr).toContain('run the same command again to resume');
+    } finally {
+      await cleanup();
+    }
   });
 });

@@ -2,10 +2,10 @@ import { Command, CommanderError } from 'commander';
 import type { ContainerModule } from 'inversify';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
-import { createEngine, type Engine } from '../engine/engine.js';
-import { XltError } from '../errors.js';
+import { createEngine, type Engine, XltError } from '@xlt/plugin-api';
 import { coreModule } from '../core-module.js';
 import { discoverPluginPackages, importPluginModule } from './discover.js';
+import { describeFsError } from './fs-errors.js';
 
 /** Where the CLI looks for plugin packages and which extra modules to load. */
 export interface ProgramOptions {
@@ -60,6 +60,16 @@ export function pluginArgs(argv: readonly string[]): string[] {
 
 /** Runs the CLI; returns the exit code. Known errors print their message only; others their stack. */
 export async function runCli(argv: readonly string[], options: ProgramOptions = {}): Promise<number> {
+  // Every file xlt writes is written atomically and every step resumes, so any moment is a safe point to stop at:
+  // say so, and exit with the shell's codes for the signal (130, 143) instead of a silent death.
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(
+      `\nxlt: stopped by ${signal}. What was finished is kept (checkpoints, finished runs, models and evaluations are written whole or not at all); run the same command again to resume.\n`,
+    );
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const engine = await loadCliEngine({ ...options, plugins: [...(options.plugins ?? []), ...pluginArgs(argv)] });
     await buildProgram(engine).parseAsync(argv as string[], { from: 'user' });
@@ -70,7 +80,15 @@ export async function runCli(argv: readonly string[], options: ProgramOptions = 
       process.stderr.write(`xlt: ${error.message}\n`);
       return 1;
     }
+    const fsError = describeFsError(error);
+    if (fsError) {
+      process.stderr.write(`xlt: ${fsError}\n`);
+      return 1;
+    }
     process.stderr.write(`xlt: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
     return 2;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

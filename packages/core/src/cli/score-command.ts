@@ -1,10 +1,5 @@
 import type { Command } from 'commander';
-import type { Engine } from '../engine/engine.js';
-import type { CliCommand } from '../engine/command.js';
-import type { Metrics } from '../plugins/task.js';
-import { readText } from '../util/files.js';
-import { InputError } from '../errors.js';
-import { zodIssues } from '../config/issues.js';
+import { type Engine, type CliCommand, type Metrics, readText, InputError, zodIssues, parseKeyValues } from '@xlt/plugin-api';
 
 /** Options of {@link scoreFile}. */
 export interface ScoreOptions {
@@ -34,22 +29,6 @@ export async function scoreFile(engine: Engine, options: ScoreOptions): Promise<
   const predictions = task.parsePredictions(await readText(options.pred), options.pred, gold);
   const context = { labels: task.labelSpace(labelSource, taskOptions), maxLength: 0, options: taskOptions, language: options.language };
   return task.score(gold, predictions, context);
-}
-
-/** Parses `key=value` flags; values are JSON when they parse as JSON (`true`, `3`, `"x"`), else strings. */
-export function parseKeyValues(flags: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const flag of flags) {
-    const eq = flag.indexOf('=');
-    if (eq <= 0) throw new InputError([{ path: '--option', expected: 'key=value', found: JSON.stringify(flag) }]);
-    const raw = flag.slice(eq + 1);
-    try {
-      out[flag.slice(0, eq)] = JSON.parse(raw);
-    } catch {
-      out[flag.slice(0, eq)] = raw;
-    }
-  }
-  return out;
 }
 
 /** `xlt score --task <id> --gold FILE --pred FILE [--lang L]`: prints the metrics as JSON. */

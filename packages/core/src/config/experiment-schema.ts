@@ -42,14 +42,19 @@ export const languageData = z.strictObject({
 
 const positive = z.number().positive();
 
+/** A grid axis: at least one value, no value twice (a repeat would announce a run that is the same run). */
+const axis = <T extends z.ZodType<number | string>>(value: T) =>
+  z.array(value).min(1).refine((values) => new Set(values).size === values.length, 'distinct values (a repeated value names the same run twice)');
+
 /** The hyperparameter grid; every list is crossed with every other one and with the seeds. */
 export const gridSchema = z.strictObject({
-  learningRate: z.array(positive).min(1).default([2e-5]),
-  batchSize: z.array(z.number().int().positive()).min(1).default([32]),
-  epochs: z.array(positive).min(1).default([3]),
-  schedule: z.array(z.enum(['linear', 'constant'])).min(1).default(['linear']),
-  warmup: z.array(z.number().min(0)).min(1).default([0.1]),
-  seeds: z.array(z.number().int().nonnegative()).min(1).default([1]),
+  learningRate: axis(positive).default([2e-5]),
+  batchSize: axis(z.number().int().positive()).default([32]),
+  epochs: axis(z.number().int().positive()).default([3]),
+  schedule: axis(z.enum(['linear', 'constant'])).default(['linear']),
+  /** Warm-up as a fraction of the run's optimizer steps, as transformers' `warmup_ratio`. */
+  warmup: axis(z.number().min(0).max(1)).default([0.1]),
+  seeds: axis(z.number().int().nonnegative()).default([1]),
 });
 
 /**
@@ -91,6 +96,12 @@ export const experimentSchema = z.strictObject({
   task: pluginRef,
   model: z.string().min(1),
   backend: z.string().default('auto'),
+  /** Id of the `Trainer` plugin that trains each run (core binds `default`). */
+  trainer: z.string().min(1).default('default'),
+  /** Id of the `TokenizerProvider` that reads the model folder's tokenizer; the first that can read it when absent. */
+  tokenizer: z.string().min(1).optional(),
+  /** Id of the `CheckpointMerger` that builds averaged models (`@xlt/averaging` binds `streaming-mean`). */
+  merger: z.string().min(1).default('streaming-mean'),
   source: z.strictObject({
     language: z.string().min(2),
     train: files,

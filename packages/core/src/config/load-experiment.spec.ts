@@ -1,10 +1,7 @@
 import { ContainerModule } from 'inversify';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { InputError } from '../errors.js';
-import { createEngine } from '../engine/engine.js';
-import { AveragingStrategy } from '../plugins/averaging.js';
-import { TaskPlugin } from '../plugins/task.js';
+import { InputError, createEngine, AveragingStrategy, TaskPlugin } from '@xlt/plugin-api';
 import { parseExperiment } from './load-experiment.js';
 
 const testModule = new ContainerModule(({ bind }) => {
@@ -81,5 +78,21 @@ describe('experiment config', () => {
     );
     expect(() => parseExperiment('name: [unclosed', 'e.yaml', engine)).toThrow(/e\.yaml:1:\d+: expected valid JSON or YAML/);
     expect(() => parseExperiment('{"name": "x", "name": "y"}', 'dup.json', engine)).toThrow(/dup\.json/);
+  });
+
+  it('refuses a grid that repeats a value, a fractional epoch count and a warm-up outside [0, 1], each at its path', async () => {
+    const engine = await createEngine([testModule]);
+    const bad = { ...good, grid: { seeds: [1, 1], epochs: [1.5], warmup: [5], learningRate: [2e-5, 2e-5] } };
+    let error: unknown;
+    try {
+      parseExperiment(JSON.stringify(bad, null, 2), 'grid.json', engine);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    const byPath = Object.fromEntries((error as InputError).issues.map((i) => [i.path, i.expected]));
+    expect(Object.keys(byPath).sort()).toEqual(['grid.epochs[0]', 'grid.learningRate', 'grid.seeds', 'grid.warmup[0]']);
+    expect(byPath['grid.seeds']).toContain('distinct values');
+    expect(byPath['grid.warmup[0]']).toBe('≤ 1');
   });
 });

@@ -1,10 +1,14 @@
-import { InputError, type InputIssue } from '../errors.js';
-import type { Engine } from '../engine/engine.js';
-import type { PluginRegistry } from '../engine/registry.js';
-import type { Plugin } from '../plugins/plugin.js';
-import { parseLocated, readLocated, type LocatedDocument } from './document.js';
+import {
+  InputError,
+  type InputIssue,
+  type Engine,
+  type PluginRegistry,
+  type Plugin,
+  formatPath,
+  zodIssues,
+} from '@xlt/plugin-api';
+import { parseLocated, readLocated, type LocatedDocument } from '@xlt/plugin-api';
 import { experimentSchema, type ExperimentConfig, type PluginRef } from './experiment-schema.js';
-import { formatPath, zodIssues } from './issues.js';
 import { duplicateStrategyNames, strategyEntries } from './strategy-names.js';
 
 export { duplicateStrategyNames, optionsLabel, strategyEntries, type StrategyEntry } from './strategy-names.js';

@@ -1,10 +1,7 @@
 import { ContainerModule } from 'inversify';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createEngine } from '../engine/engine.js';
-import { InputError } from '../errors.js';
-import { AveragingStrategy } from '../plugins/averaging.js';
-import { TaskPlugin } from '../plugins/task.js';
+import { createEngine, InputError, AveragingStrategy, TaskPlugin } from '@xlt/plugin-api';
 import { parseExperiment } from './load-experiment.js';
 import { strategyEntries } from './strategy-names.js';
 

@@ -1,4 +1,4 @@
-import type { EncoderArchitecture, EncoderConfig, EncoderProvider } from '../plugins/encoder.js';
+import type { EncoderArchitecture, EncoderConfig, EncoderProvider } from '@xlt/plugin-api';
 import { parseEncoderConfig } from './encoder-config.js';
 import { encoderParameterShapes } from './parameter-shapes.js';
 

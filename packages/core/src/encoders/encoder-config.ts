@@ -1,5 +1,4 @@
-import { describeFound, InputError, type InputIssue } from '../errors.js';
-import type { EncoderConfig } from '../plugins/encoder.js';
+import { describeFound, InputError, type InputIssue, type EncoderConfig } from '@xlt/plugin-api';
 
 /** Feed-forward activations the encoders implement (HF `hidden_act` values). */
 export const SUPPORTED_ACTIVATIONS: readonly string[] = ['gelu', 'relu', 'gelu_new', 'gelu_pytorch_tanh'];

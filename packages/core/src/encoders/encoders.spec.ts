@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../errors.js';
+import { InputError } from '@xlt/plugin-api';
 import { bertProvider } from './bert-provider.js';
 import { findEncoderProvider } from './find-provider.js';
 import { isNoDecayParameter, poolerShapes } from './parameter-shapes.js';

@@ -1,5 +1,4 @@
-import { describeFound, InputError } from '../errors.js';
-import type { EncoderProvider } from '../plugins/encoder.js';
+import { describeFound, InputError, type EncoderProvider } from '@xlt/plugin-api';
 
 /**
  * The provider that reads a config's `model_type`. An unknown or missing type is an {@link InputError} naming the

@@ -1,4 +1,4 @@
-import type { EncoderConfig } from '../plugins/encoder.js';
+import type { EncoderConfig } from '@xlt/plugin-api';
 
 /**
  * Names and shapes of every encoder parameter of a BERT-style model (BERT, RoBERTa, XLM-R share them), in the order

@@ -1,5 +1,4 @@
-import { InputError } from '../errors.js';
-import type { EncoderArchitecture, EncoderConfig, EncoderProvider } from '../plugins/encoder.js';
+import { InputError, type EncoderArchitecture, type EncoderConfig, type EncoderProvider } from '@xlt/plugin-api';
 import { parseEncoderConfig } from './encoder-config.js';
 import { encoderParameterShapes } from './parameter-shapes.js';
 

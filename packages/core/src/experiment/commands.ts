@@ -1,14 +1,11 @@
 import type { Command } from 'commander';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Engine } from '../engine/engine.js';
-import { XltError } from '../errors.js';
-import { positiveInt } from '../cli/flag-parsers.js';
-import type { CliCommand } from '../engine/command.js';
-import { writeFileAtomic } from '../util/files.js';
+import { type Engine, XltError, positiveInt, nonNegativeInt, type CliCommand, writeFileAtomic } from '@xlt/plugin-api';
 import { engineServices } from './engine-services.js';
 import { prepareExperiment } from './experiment-context.js';
-import { runExperiment } from './runner.js';
+import { runPrepared } from './runner.js';
+import { ARRAY_INDEX_VARIABLES, runUnits, selectedUnits, type UnitSelection } from './units.js';
 import type { ExperimentServices } from './services.js';
 import { ensureRun } from './train-step.js';
 
@@ -17,21 +14,47 @@ function backendHelp(engine: Engine, what: string): string {
   return `${what} (auto, ${engine.backends.ids().join(', ')})`;
 }
 
+/** Flags of {@link experimentArguments}. */
+export interface ExperimentFlags {
+  readonly out?: string;
+  readonly backend?: string;
+}
+
+/** The argument and flags of every command over an experiment: its config, `--out` and `--backend`. */
+export function experimentArguments(command: Command, engine: Engine): Command {
+  return command
+    .argument('<experiment>', 'experiment config (JSON or YAML); data paths are relative to its folder')
+    .option('--out <dir>', 'output folder (default: the config\'s "output", else xlt-runs/<name>)')
+    .option('--backend <id>', backendHelp(engine, 'training backend, overriding the config'));
+}
+
 /** How commands get their services: the engine's by default, fakes in tests. */
 export type ServicesFactory = (engine: Engine) => ExperimentServices;
 
-/** `xlt run EXPERIMENT`: the whole protocol; re-running continues where it stopped. */
+/**
+ * `xlt run EXPERIMENT`: the whole protocol; re-running continues where it stopped. With `--index`, `--shard` or a
+ * scheduler's array index in the environment it does only those units (runs); `--aggregate` does only the
+ * averaging, evaluation and results once every unit is done.
+ */
 export function runCommand(services: ServicesFactory = engineServices): CliCommand {
   return {
     id: 'run',
     description: 'Run an experiment: train the grid x seeds, build every strategy, evaluate every target language, write results and report',
     configure(command: Command, engine: Engine) {
-      command
-        .argument('<experiment>', 'experiment config (JSON or YAML); data paths are relative to its folder')
-        .option('--out <dir>', 'output folder (default: the config\'s "output", else xlt-runs/<name>)')
-        .option('--backend <id>', backendHelp(engine, 'training backend, overriding the config'))
-        .action(async (file: string, opts: { out?: string; backend?: string }) => {
-          await runExperiment(file, { engine, services: services(engine), out: opts.out, backend: opts.backend });
+      experimentArguments(command, engine)
+        .option('--index <i>', `do only unit i (a run; \`xlt plan\` lists them); default from ${ARRAY_INDEX_VARIABLES.join(', ')}`, nonNegativeInt('--index'))
+        .option('--shard <i/n>', 'do only the units whose index is i modulo n')
+        .option('--aggregate', 'only average, evaluate and write results, once every unit is done (the job after an array)')
+        .action(async (file: string, opts: ExperimentFlags & UnitSelection & { aggregate?: boolean }) => {
+          const note = (l: string) => process.stderr.write(`[xlt] ${l}\n`);
+          const ctx = await prepareExperiment(file, engine, services(engine), { out: opts.out, backend: opts.backend, note });
+          const indices = opts.aggregate ? undefined : selectedUnits(opts, ctx.runs.length);
+          if (!indices) {
+            await runPrepared(ctx, { aggregate: opts.aggregate ?? false });
+            return;
+          }
+          const outcomes = await runUnits(ctx, indices, (t) => process.stderr.write(t));
+          for (const o of outcomes) note(`unit ${o.index} (${o.key}): ${o.result === 'trained' ? 'trained' : o.result === 'done' ? 'already done' : 'held by another process, left to it'}`);
         });
     },
   };
@@ -43,13 +66,10 @@ export function trainCommand(services: ServicesFactory = engineServices): CliCom
     id: 'train',
     description: 'Train one run of an experiment (one grid point and seed), resuming from its newest checkpoint',
     configure(command: Command, engine: Engine) {
-      command
-        .argument('<experiment>', 'experiment config (JSON or YAML)')
+      experimentArguments(command, engine)
         .option('--run <key>', 'run key, e.g. lr=2e-05_bs=32_ep=3_sched=linear_wu=0.1_seed=1 (default: the first run; --list shows them)')
         .option('--list', 'list the run keys of the experiment and exit')
-        .option('--out <dir>', 'output folder (as for xlt run)')
-        .option('--backend <id>', backendHelp(engine, 'training backend, overriding the config'))
-        .action(async (file: string, opts: { run?: string; list?: boolean; out?: string; backend?: string }) => {
+        .action(async (file: string, opts: ExperimentFlags & { run?: string; list?: boolean }) => {
           const ctx = await prepareExperiment(file, engine, services(engine), { out: opts.out, backend: opts.backend });
           if (opts.list) {
             process.stdout.write(`${ctx.runs.map((r) => r.key).join('\n')}\n`);

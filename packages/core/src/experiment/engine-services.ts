@@ -2,21 +2,27 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { selectBackend, type BackendChoice } from '../backends/select-backend.js';
-import type { Engine } from '../engine/engine.js';
-import { XltError } from '../errors.js';
+import {
+  type Engine,
+  XltError,
+  type Feature,
+  type TaskContext,
+  type TaskHead,
+  writeSafetensors,
+} from '@xlt/plugin-api';
 import { resolveModel } from '../hub/resolve-model.js';
 import { loadPretrained } from '../model/load-pretrained.js';
 import type { PretrainedModel } from '../model/pretrained-model.js';
-import type { Feature, TaskContext, TaskHead } from '../plugins/task.js';
-import { loadTokenizer } from '../tokenizer/load-tokenizer.js';
+import { loadFolderTokenizer } from '../model/encode-command.js';
 import type { HeadParameters } from '../trainer/head-pass.js';
 import { predict } from '../trainer/predict.js';
-import { loadHeadParameters, train as trainRun } from '../trainer/train.js';
-import { writeSafetensors } from '../safetensors/writer.js';
+import { loadHeadParameters } from '../trainer/train.js';
 import type { TrainingJob, TrainingResult } from '../trainer/training-job.js';
 import { resolveConfigPath } from './experiment-data.js';
+import { FeatureCache } from './feature-cache.js';
+import { checkModelFits } from './model-fit.js';
 import { trainLinearProbe } from './linear-probe.js';
-import { CheckpointMerger, type ExperimentServices, type HeadTrainingJob, type PredictionJob, type RunTrainingJob, type TrainingInput } from './services.js';
+import { type ExperimentServices, type HeadTrainingJob, type PredictionJob, type RunTrainingJob, type TrainingInput } from './services.js';
 
 /** File of the shared head that the head phase writes into its folder. */
 export const SHARED_HEAD_FILE = 'head.safetensors';
@@ -52,9 +58,10 @@ function headFrom(pretrained: Pick<PretrainedModel, 'head' | 'pooler'>, head: Ta
 
 /**
  * The real steps of an experiment on an encoder: the model folder is loaded with `loadPretrained`, the encoder
- * built on the selected backend, data featurized with the folder's tokenizer and the task; training goes to the
- * trainer bound as `default` (else core's own `train`), averaging to the bound {@link CheckpointMerger}
- * (`@xlt/averaging`), prediction to the trainer's `predict` and the task's `decode`.
+ * built on the selected backend, data featurized with the tokenizer of the job's (or the first fitting)
+ * `TokenizerProvider` and the task; training goes to the job's `Trainer` plugin, averaging to the named
+ * `CheckpointMerger` (`@xlt/averaging` binds `streaming-mean`), prediction to core's `predict` and the task's
+ * `decode`. Every one of them comes from the engine's registries, so a plugin package can replace it.
  */
 export function engineServices(engine: Engine, options: { readonly log?: (line: string) => void } = {}): ExperimentServices {
   const log = options.log ?? ((line: string) => process.stderr.write(`[xlt] ${line}\n`));
@@ -67,26 +74,36 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
     }
     return choice;
   };
-  const load = async (model: string, backend: string) => {
+  const cache = new FeatureCache();
+  const load = async (model: string, backend: string, tokenizerId: string | undefined) => {
     const pretrained = await loadPretrained(model, { engine });
+    // The tokenizer first: a folder no provider reads fails before a backend is set up for it.
+    const { tokenizer, fingerprint } = await cache.tokenizer(pretrained.folder, tokenizerId ?? '', () =>
+      tokenizerId === undefined ? loadFolderTokenizer(engine, pretrained.folder) : engine.tokenizers.get(tokenizerId).load(pretrained.folder),
+    );
     const { backend: chosen } = await backendFor(backend);
     const runtime = await chosen.createEncoder(pretrained.config, pretrained.provider, pretrained.encoder);
-    const tokenizer = await loadTokenizer(pretrained.folder);
-    return { pretrained, runtime, tokenizer };
+    return { pretrained, runtime, tokenizer, fingerprint };
   };
   type Loaded = Awaited<ReturnType<typeof load>>;
   // Models held by `retain`: loaded at their first prediction, disposed when the last holder releases them.
   const retained = new Map<string, { holders: number; loaded?: Promise<Loaded> }>();
-  const keyOf = (model: string, backend: string) => `${backend}\u0000${resolve(model)}`;
-  const runTraining = (job: TrainingJob<Feature>): Promise<TrainingResult> =>
-    engine.trainers.has('default') ? (engine.trainers.get('default').train(job) as Promise<TrainingResult>) : trainRun(job);
+  const keyOf = (model: string, backend: string, tokenizer: string | undefined) => `${backend}\u0000${tokenizer ?? ''}\u0000${resolve(model)}`;
+  const runTraining = (trainer: string, job: TrainingJob<Feature>): Promise<TrainingResult> => engine.trainers.get(trainer).train(job) as Promise<TrainingResult>;
 
   /** The model on its backend, the training features and a fresh head: what both training phases start from. */
-  const prepareTraining = async (job: TrainingInput) => {
-    const loaded = await load(job.model, job.backend);
+  const prepareTraining = async (job: TrainingInput, batchSize: number) => {
+    const loaded = await load(job.model, job.backend, job.tokenizer);
     try {
+      checkModelFits(loaded.pretrained, loaded.tokenizer, job.training.maxLength, 'training.maxLength');
       const context: TaskContext = { labels: job.labels, maxLength: job.training.maxLength, options: job.taskOptions };
-      const features = await job.task.featurize(job.train, loaded.tokenizer, context);
+      const features = await cache.featurize(job.task, job.train, loaded.tokenizer, loaded.fingerprint, context);
+      const batches = Math.ceil(features.length / batchSize);
+      if (job.training.gradientAccumulation > batches) {
+        throw new XltError(
+          `training.gradientAccumulation is ${job.training.gradientAccumulation}, but an epoch of ${features.length} training features in batches of ${batchSize} has ${batches} batches, so no optimizer step would complete. Lower it to at most ${batches}.`,
+        );
+      }
       const head = job.task.createHead({ encoder: loaded.pretrained.config, labels: job.labels, options: job.taskOptions });
       // The members every training job of the trainer and the head phase share.
       const common = { runtime: loaded.runtime, provider: loaded.pretrained.provider, task: job.task, head, context, features };
@@ -99,13 +116,13 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
 
   return {
     async train(job: RunTrainingJob) {
-      const { pretrained, runtime, common } = await prepareTraining(job);
+      const { pretrained, runtime, common } = await prepareTraining(job, job.hyperparameters.batchSize);
       const { features, head } = common;
       try {
         const hp = job.hyperparameters;
         const accumulation = job.training.gradientAccumulation;
         const total = Math.ceil(Math.ceil(features.length / hp.batchSize) / accumulation) * hp.epochs;
-        const result = await runTraining({
+        const result = await runTraining(job.trainer, {
           ...common,
           runDir: job.runDir,
           runId: job.runId,
@@ -135,7 +152,7 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
       }
     },
     async trainHead(job: HeadTrainingJob) {
-      const { pretrained, runtime, common } = await prepareTraining(job);
+      const { pretrained, runtime, common } = await prepareTraining(job, job.batchSize);
       const { head } = common;
       try {
         const trained = await trainLinearProbe({
@@ -160,17 +177,25 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
         runtime.dispose();
       }
     },
+    checkPlugins(config) {
+      engine.trainers.get(config.trainer);
+      if (config.tokenizer !== undefined) engine.tokenizers.get(config.tokenizer);
+      // Without any merger the error comes when a strategy first needs an average: selection-only experiments
+      // (last, best-source-dev) run without @xlt/averaging.
+      if (engine.mergers.ids().length > 0) engine.mergers.get(config.merger);
+    },
     async backendInfo(backend: string) {
       const { backend: chosen, probe } = await backendFor(backend);
       return { id: chosen.id, detail: probe.detail, threads: backendThreads(chosen.id, probe.detail) };
     },
     async predict(job: PredictionJob) {
-      const held = retained.get(keyOf(job.model, job.backend));
-      if (held) held.loaded ??= load(job.model, job.backend);
-      const { pretrained, runtime, tokenizer } = await (held?.loaded ?? load(job.model, job.backend));
+      const held = retained.get(keyOf(job.model, job.backend, job.tokenizer));
+      if (held) held.loaded ??= load(job.model, job.backend, job.tokenizer);
+      const { pretrained, runtime, tokenizer, fingerprint } = await (held?.loaded ?? load(job.model, job.backend, job.tokenizer));
       try {
+        checkModelFits(pretrained, tokenizer, job.maxLength, 'the maximum length (training.maxLength, --max-length)');
         const context: TaskContext = { labels: job.labels, maxLength: job.maxLength, options: job.taskOptions, ...(job.language ? { language: job.language } : {}) };
-        const features = await job.task.featurize(job.examples, tokenizer, context);
+        const features = await cache.featurize(job.task, job.examples, tokenizer, fingerprint, context);
         const head = job.task.createHead({ encoder: pretrained.config, labels: job.labels, options: job.taskOptions });
         const { params, missing } = headFrom(pretrained, head);
         if (missing.length) {
@@ -182,8 +207,8 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
         if (!held) runtime.dispose();
       }
     },
-    async retain(model: string, backend: string) {
-      const key = keyOf(model, backend);
+    async retain(model: string, backend: string, tokenizer?: string) {
+      const key = keyOf(model, backend, tokenizer);
       const entry = retained.get(key) ?? { holders: 0 };
       entry.holders++;
       retained.set(key, entry);
@@ -197,11 +222,11 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
         entry.loaded?.then((l) => l.runtime.dispose(), () => {});
       };
     },
-    async merge(plan, outDir) {
-      if (!engine.container.isBound(CheckpointMerger)) {
-        throw new XltError('No checkpoint merger is bound (xlt.CheckpointMerger): load @xlt/averaging to build averaged models.');
+    async merge(plan, outDir, merger) {
+      if (engine.mergers.ids().length === 0) {
+        throw new XltError(`No checkpoint merger is registered, so the averaged models cannot be built: load @xlt/averaging (merger "streaming-mean") or a package that binds CheckpointMerger.`);
       }
-      await engine.container.get<CheckpointMerger>(CheckpointMerger).merge(plan, outDir);
+      await engine.mergers.get(merger).merge(plan, outDir);
     },
     async resolveModel(model, baseDir) {
       const local = resolveConfigPath(model, baseDir);

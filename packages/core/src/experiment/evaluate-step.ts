@@ -1,8 +1,7 @@
-import type { Metrics } from '../plugins/task.js';
-import { writeFileAtomic } from '../util/files.js';
+import { type Metrics, writeFileAtomic } from '@xlt/plugin-api';
 import type { ExperimentContext } from './experiment-context.js';
 import { readMarker, writeMarker } from './layout.js';
-import { scoreModel } from './train-step.js';
+import { scoreModel } from './score-model.js';
 
 /** The `metrics.json` of one evaluation, written after its `predictions.txt`. */
 export interface EvaluationMarker {

@@ -1,15 +1,13 @@
 import { dirname, resolve } from 'node:path';
 import type { ExperimentConfig } from '../config/experiment-schema.js';
 import { loadExperiment, resolveRef } from '../config/load-experiment.js';
-import type { Engine } from '../engine/engine.js';
-import { XltError } from '../errors.js';
-import type { ResultsSink } from '../plugins/results.js';
-import type { TaskPlugin } from '../plugins/task.js';
+import { type Engine, XltError, type ResultsSink, type TaskPlugin } from '@xlt/plugin-api';
 import { loadExperimentData, resolveConfigPath, type ExperimentData } from './experiment-data.js';
 import { ExperimentLayout, readMarker, writeMarker } from './layout.js';
 import { planRuns, type RunSpec } from './run-plan.js';
 import type { ExperimentServices } from './services.js';
 import { selectStrategies, type SelectedStrategy } from './strategies.js';
+import { sweepDebris } from './debris.js';
 
 /** Everything an experiment step needs, prepared and validated once. */
 export interface ExperimentContext {
@@ -55,6 +53,7 @@ export async function prepareExperiment(configFile: string, engine: Engine, serv
   const loaded = await loadExperiment(configFile, engine);
   if (options.backend !== undefined && options.backend !== 'auto') engine.backends.get(options.backend); // unknown ids list the known ones
   const config = options.backend === undefined ? loaded : { ...loaded, backend: options.backend };
+  services.checkPlugins?.(config); // unknown trainer, tokenizer or merger ids fail before anything is trained
   const baseDir = dirname(resolve(configFile));
   const ref = resolveRef(config.task);
   const task = engine.tasks.get(ref.id);
@@ -76,6 +75,10 @@ export async function prepareExperiment(configFile: string, engine: Engine, serv
     );
   }
   if (!previous) await writeMarker(layout.manifest, { name: config.name, config: configFile, settings });
+  else {
+    const debris = await sweepDebris(root);
+    if (debris.paths.length) note(`removed ${debris.paths.length} leftover${debris.paths.length > 1 ? 's' : ''} of interrupted work (${(debris.bytes / 2 ** 20).toFixed(1)} MiB) in ${root}`);
+  }
 
   const runs = planRuns(config, data);
   const allTrain = [...data.train, ...data.targets.flatMap((t) => t.shots ?? [])];

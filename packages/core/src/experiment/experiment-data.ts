@@ -1,8 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { ExperimentConfig } from '../config/experiment-schema.js';
-import { InputError, XltError, type InputIssue } from '../errors.js';
-import type { TaskPlugin } from '../plugins/task.js';
-import { seededRandom, shuffled } from '../util/random.js';
+import { InputError, XltError, type InputIssue, type TaskPlugin, seededRandom, shuffled } from '@xlt/plugin-api';
 
 /** The examples of one target language, read and capped. */
 export interface TargetData {

@@ -2,9 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine } from '../engine/engine.js';
-import { InputError } from '../errors.js';
-import { tempDir } from '../testing/fixtures.js';
+import { createEngine, InputError } from '@xlt/plugin-api';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { prepareExperiment } from './experiment-context.js';
 import { sampleShots } from './experiment-data.js';
 import { experimentModule } from './experiment-module.js';
@@ -34,6 +33,17 @@ const readPool = (dir: string, lang: string) => toyTask.read({ path: join(dir, '
 
 async function fewShot(dir: string, setup: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   return writeToyExperiment(dir, { setup: { mode: 'few-shot', ...setup }, grid: { learningRate: [0.5], batchSize: [8], epochs: [2], warmup: [0], seeds: [1, 2] }, ...extra });
+}
+
+/** Runs a few-shot toy experiment; the training jobs in the order they ran, and the prepared experiment. */
+async function runFewShot(setup: Record<string, unknown>) {
+  const dir = await workDir();
+  const config = await fewShot(dir, setup);
+  const engine = await createEngine([toyModule, experimentModule]);
+  const jobs: RunTrainingJob[] = [];
+  const outcome = await runExperiment(config, { engine, services: toyServices({ onTrain: (j) => jobs.push(j) }), ...quiet });
+  const ctx = await prepareExperiment(config, engine, toyServices(), { note: () => {} });
+  return { dir, jobs, outcome, out: outcome.outDir, ctx };
 }
 
 describe('few-shot shots', () => {
@@ -80,13 +90,7 @@ describe('few-shot shots', () => {
 
 describe('few-shot runs on the toy experiment', () => {
   it('multi, start zero-shot: one model per grid point on source + the shots of every target, continuing the zero-shot run', async () => {
-    const dir = await workDir();
-    const config = await fewShot(dir, { shots: 5, seed: 3, variant: 'multi', start: 'zero-shot' });
-    const engine = await createEngine([toyModule, experimentModule]);
-    const jobs: RunTrainingJob[] = [];
-    const outcome = await runExperiment(config, { engine, services: toyServices({ onTrain: (j) => jobs.push(j) }), ...quiet });
-    const out = outcome.outDir;
-    const ctx = await prepareExperiment(config, engine, toyServices(), { note: () => {} });
+    const { dir, jobs, outcome, out, ctx } = await runFewShot({ shots: 5, seed: 3, variant: 'multi', start: 'zero-shot' });
     const source = (ctx.data.train as ToyExample[]).map(key);
     const allShots = ctx.data.targets.flatMap((t) => (t.shots as ToyExample[]).map(key));
     expect(allShots).toHaveLength(15);
@@ -132,13 +136,7 @@ describe('few-shot runs on the toy experiment', () => {
   });
 
   it('bi, start pretrained: one model per target on source + its own shots, evaluated on that target only', async () => {
-    const dir = await workDir();
-    const config = await fewShot(dir, { shots: 4, seed: 1, variant: 'bi', start: 'pretrained' });
-    const engine = await createEngine([toyModule, experimentModule]);
-    const jobs: RunTrainingJob[] = [];
-    const outcome = await runExperiment(config, { engine, services: toyServices({ onTrain: (j) => jobs.push(j) }), ...quiet });
-    const out = outcome.outDir;
-    const ctx = await prepareExperiment(config, engine, toyServices(), { note: () => {} });
+    const { dir, jobs, outcome, out, ctx } = await runFewShot({ shots: 4, seed: 1, variant: 'bi', start: 'pretrained' });
     const source = (ctx.data.train as ToyExample[]).map(key);
     const shotsOf = (lang: string) => (ctx.data.targets.find((t) => t.language === lang)!.shots as ToyExample[]).map(key);
     const BI = (seed: number, lang: string) => `${ZS(seed)}_shots=4_bi=${lang}`;
@@ -171,11 +169,7 @@ describe('few-shot runs on the toy experiment', () => {
   });
 
   it('bi, start zero-shot: the bi runs of a grid point all continue that point\'s zero-shot run', async () => {
-    const dir = await workDir();
-    const config = await fewShot(dir, { shots: 4, seed: 1, variant: 'bi', start: 'zero-shot' });
-    const engine = await createEngine([toyModule, experimentModule]);
-    const jobs: RunTrainingJob[] = [];
-    const outcome = await runExperiment(config, { engine, services: toyServices({ onTrain: (j) => jobs.push(j) }), ...quiet });
+    const { jobs, outcome } = await runFewShot({ shots: 4, seed: 1, variant: 'bi', start: 'zero-shot' });
     expect(jobs).toHaveLength(2 + 6);
     for (const seed of [1, 2]) {
       for (const lang of LANGS) {

@@ -1,9 +1,10 @@
 import { relative, resolve } from 'node:path';
-import { XltError } from '../errors.js';
+import { XltError } from '@xlt/plugin-api';
 import type { ExperimentContext } from './experiment-context.js';
 import { sha256File } from './file-hash.js';
 import { readMarker, writeMarker } from './layout.js';
 import type { GridProgress } from './progress.js';
+import { withWorkLock } from './work-lock.js';
 
 /** Everything the shared head depends on besides the model and the data (which the output folder's manifest fixes). */
 export interface HeadSettings {
@@ -72,12 +73,19 @@ export function ensureHead(ctx: ExperimentContext, progress?: GridProgress): Pro
   if (ctx.config.training.head.protocol !== 'shared-frozen') return Promise.resolve(undefined);
   let head = heads.get(ctx);
   if (!head) {
-    head = sharedHead(ctx, progress);
+    head = lockedSharedHead(ctx, progress);
     heads.set(ctx, head);
     // A failed attempt is not remembered: calling again tries again.
     head.catch(() => heads.delete(ctx));
   }
   return head;
+}
+
+/** The shared head; training it holds the folder's `head` lock, so two processes never train it at once. */
+async function lockedSharedHead(ctx: ExperimentContext, progress?: GridProgress): Promise<SharedHead> {
+  if (await readMarker<HeadDoneMarker>(ctx.layout.headDone)) return sharedHead(ctx, progress);
+  // Every run needs the head: processes that find it being trained (array tasks started together) wait for it.
+  return withWorkLock(ctx.layout.lockFile('head'), 'Training the shared head', () => sharedHead(ctx, progress), { wait: true, onWait: (line) => progress?.phase(line) });
 }
 
 async function sharedHead(ctx: ExperimentContext, progress?: GridProgress): Promise<SharedHead> {
@@ -113,6 +121,8 @@ async function sharedHead(ctx: ExperimentContext, progress?: GridProgress): Prom
     taskOptions: ctx.taskOptions,
     model: ctx.model,
     backend: ctx.config.backend,
+    trainer: ctx.config.trainer,
+    ...(ctx.config.tokenizer ? { tokenizer: ctx.config.tokenizer } : {}),
     train: ctx.data.train,
     labels: ctx.labels,
     seed: settings.seed,

@@ -4,22 +4,46 @@
  * independent of the backend.
  * @packageDocumentation
  */
-export * from './grid.js';
-export * from './services.js';
-export * from './experiment-data.js';
-export * from './run-plan.js';
-export * from './layout.js';
-export * from './progress.js';
-export * from './strategies.js';
-export * from './experiment-context.js';
-export * from './file-hash.js';
-export * from './linear-probe.js';
-export * from './head-step.js';
-export * from './train-step.js';
-export * from './model-step.js';
-export * from './evaluate-step.js';
-export * from './provenance.js';
-export * from './runner.js';
-export * from './engine-services.js';
-export * from './commands.js';
-export * from './experiment-module.js';
+export { expandGrid, formatNumber, settingKey, runKey, hyperparameterRecord, type GridPoint } from './grid.js';
+export {
+  type TrainingInput,
+  type RunTrainingJob,
+  type HeadTrainingJob,
+  type HeadTrainingResult,
+  type BackendInfo,
+  type PredictionJob,
+  type ExperimentServices,
+} from './services.js';
+export {
+  resolveConfigPath,
+  loadExperimentData,
+  sampleShots,
+  type TargetData,
+  type ExperimentData,
+} from './experiment-data.js';
+export { planRuns, type RunSpec } from './run-plan.js';
+export { ExperimentLayout, readMarker, writeMarker } from './layout.js';
+export { GridProgress } from './progress.js';
+export { selectStrategies, type SelectedStrategy } from './strategies.js';
+export { prepareExperiment, type ExperimentContext, type PrepareOptions } from './experiment-context.js';
+export { sha256File } from './file-hash.js';
+export { trainLinearProbe, type LinearProbeOptions, type LinearProbeJob } from './linear-probe.js';
+export { headSettings, ensureHead, type HeadSettings, type HeadDoneMarker, type SharedHead } from './head-step.js';
+export { finishedRun, runMarker, ensureRun, type RunInit, type RunHead, type RunDoneMarker } from './train-step.js';
+export { ensureModel, type ModelDoneMarker } from './model-step.js';
+export { ensureEvaluation, type EvaluationMarker } from './evaluate-step.js';
+export {
+  xltVersion,
+  xltCommit,
+  dataFiles,
+  modelFiles,
+  writeProvenance,
+  type PhaseTime,
+  type PhaseTimes,
+  type HashedFile,
+  type Provenance,
+} from './provenance.js';
+export { runExperiment, type RunExperimentOptions, type ExperimentOutcome } from './runner.js';
+export { SHARED_HEAD_FILE, backendThreads, engineServices } from './engine-services.js';
+export { runCommand, trainCommand, evaluateCommand, type ServicesFactory } from './commands.js';
+export { experimentModule } from './experiment-module.js';

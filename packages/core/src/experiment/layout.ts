@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/files.js';
+import { writeFileAtomic } from '@xlt/plugin-api';
 
 /**
  * Where everything of an experiment lives, in a layout a person can browse: `head/` (the shared head),
@@ -27,6 +27,10 @@ export class ExperimentLayout {
   /** Versions, machine, timings and input hashes of the last `xlt run` into this folder. */
   get provenance(): string {
     return join(this.root, 'provenance.json');
+  }
+  /** Lock file of one piece of work (`head`, `run=<key>`) while a process does it; see `withWorkLock`. */
+  lockFile(work: string): string {
+    return join(this.root, 'locks', `${work}.lock`);
   }
   runDir(run: string): string {
     return join(this.root, 'runs', run);
@@ -55,7 +59,7 @@ export class ExperimentLayout {
   }
 }
 
-/** Reads a JSON marker; `undefined` when it does not exist (a step not done yet). */
+/** Reads a JSON marker; `undefined` when it does not exist (a step not done yet) or is damaged (see below). */
 export async function readMarker<T>(file: string): Promise<T | undefined> {
   let text: string;
   try {
@@ -64,7 +68,16 @@ export async function readMarker<T>(file: string): Promise<T | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  return JSON.parse(text) as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    // Markers are written atomically, so a damaged one comes from outside (a full disk, a copy cut short). It only
+    // records work that can be redone: keep it aside as evidence and do the work again instead of failing forever.
+    const aside = `${file}.damaged`;
+    await rename(file, aside);
+    process.stderr.write(`[xlt] ${file} is damaged (${(error as Error).message}); moved it to ${aside} and doing that work again.\n`);
+    return undefined;
+  }
 }
 
 /** Writes a JSON marker atomically: it exists complete or not at all. */

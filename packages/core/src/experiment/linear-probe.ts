@@ -1,9 +1,7 @@
 import { adamwUpdate } from '../backends/host-adamw.js';
 import { loadTf } from '../backends/tfjs-loader.js';
 import { isNoDecayParameter } from '../encoders/parameter-shapes.js';
-import { XltError } from '../errors.js';
-import type { AdamWStep } from '../plugins/backend.js';
-import type { Feature } from '../plugins/task.js';
+import { XltError, type AdamWStep, type Feature, seededRandom, shuffled } from '@xlt/plugin-api';
 import { padBatch } from '../trainer/batches.js';
 import { headLossAndGradients, type HeadParameters } from '../trainer/head-pass.js';
 import { learningRateAt } from '../trainer/schedule.js';
@@ -11,7 +9,6 @@ import { clipGradients } from '../trainer/train.js';
 import { deriveSeed } from '../trainer/seeds.js';
 import type { TrainingJob } from '../trainer/training-job.js';
 import { resolveTrainingOptions } from '../trainer/training-options.js';
-import { seededRandom, shuffled } from '../util/random.js';
 
 /** Hyperparameters of a linear probe: linear decay from `learningRate` to 0, no warm-up. */
 export interface LinearProbeOptions {

@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { XltError } from '../errors.js';
-import type { RunInfo, StrategyContext, WeightedCheckpoint } from '../plugins/averaging.js';
-import { withAtomicFile } from '../util/files.js';
+import { XltError, type RunInfo, type StrategyContext, type WeightedCheckpoint, withAtomicFile } from '@xlt/plugin-api';
 import type { ExperimentContext } from './experiment-context.js';
 import { readMarker, writeMarker } from './layout.js';
 import type { SelectedStrategy } from './strategies.js';
-import { scoreModel } from './train-step.js';
+import { scoreModel } from './score-model.js';
 
 /** The `plan.json` of a built strategy model: what was averaged, with which weights, and where the model is. */
 export interface ModelDoneMarker {
@@ -79,7 +77,7 @@ export async function ensureModel(ctx: ExperimentContext, selected: SelectedStra
   } else {
     model = join(dir, 'model');
     await rm(model, { recursive: true, force: true });
-    await withAtomicFile(model, (tmp) => ctx.services.merge(used, tmp));
+    await withAtomicFile(model, (tmp) => ctx.services.merge(used, tmp, ctx.config.merger));
   }
   const marker: ModelDoneMarker = {
     strategy: selected.name,
@@ -101,7 +99,7 @@ async function scorePlanOnSourceDev(ctx: ExperimentContext, plan: readonly Weigh
   if (used.length === 1) return (await scoreModel(ctx, used[0]!.checkpoint.path, ctx.data.dev!, ctx.data.sourceLanguage)).metrics;
   const scratch = join(ctx.layout.root, 'models', '.scratch', randomBytes(6).toString('hex'));
   try {
-    await ctx.services.merge(used, scratch);
+    await ctx.services.merge(used, scratch, ctx.config.merger);
     return (await scoreModel(ctx, scratch, ctx.data.dev!, ctx.data.sourceLanguage)).metrics;
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ExperimentConfig } from '../config/experiment-schema.js';
-import { writeFileAtomic } from '../util/files.js';
+import { writeFileAtomic } from '@xlt/plugin-api';
 import type { ExperimentContext } from './experiment-context.js';
 import { resolveConfigPath } from './experiment-data.js';
 import { sha256File } from './file-hash.js';

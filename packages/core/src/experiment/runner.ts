@@ -1,7 +1,4 @@
-import type { Engine } from '../engine/engine.js';
-import type { RunInfo } from '../plugins/averaging.js';
-import type { ResultRecord } from '../plugins/results.js';
-import type { Metrics } from '../plugins/task.js';
+import type { Engine, RunInfo, ResultRecord, Metrics } from '@xlt/plugin-api';
 import { summaryTable } from '../report/summary.js';
 import { ensureEvaluation } from './evaluate-step.js';
 import { prepareExperiment, type ExperimentContext } from './experiment-context.js';
@@ -12,6 +9,7 @@ import { writeProvenance, type PhaseTimes } from './provenance.js';
 import type { RunSpec } from './run-plan.js';
 import type { ExperimentServices } from './services.js';
 import { ensureRun, runMarker } from './train-step.js';
+import { requireAllUnits } from './units.js';
 
 /** Options of {@link runExperiment}. */
 export interface RunExperimentOptions {
@@ -25,6 +23,12 @@ export interface RunExperimentOptions {
   readonly print?: (text: string) => void;
   /** Where progress and notes go (default stderr). */
   readonly stderr?: (text: string) => void;
+  /**
+   * Only the aggregate step (the scale-out case): averaging, evaluation and results, after checking that every
+   * unit (run) was finished by other processes; unfinished units are an error naming them. Default false: train
+   * what is missing first.
+   */
+  readonly aggregate?: boolean;
 }
 
 /** What an experiment produced. */
@@ -70,10 +74,17 @@ function units(ctx: ExperimentContext, scope: 'per-run' | 'across-runs'): ModelU
  */
 export async function runExperiment(configFile: string, options: RunExperimentOptions): Promise<ExperimentOutcome> {
   const stderr = options.stderr ?? ((t: string) => process.stderr.write(t));
-  const print = options.print ?? ((t: string) => process.stdout.write(t));
   const startedAt = new Date();
   const ctx = await prepareExperiment(configFile, options.engine, options.services, { out: options.out, backend: options.backend, note: (l) => stderr(`[xlt] ${l}\n`) });
+  return runPrepared(ctx, options, startedAt);
+}
+
+/** {@link runExperiment} on an experiment already prepared (`prepareExperiment`). */
+export async function runPrepared(ctx: ExperimentContext, options: Omit<RunExperimentOptions, 'engine' | 'services' | 'out' | 'backend'>, startedAt = new Date()): Promise<ExperimentOutcome> {
+  const stderr = options.stderr ?? ((t: string) => process.stderr.write(t));
+  const print = options.print ?? ((t: string) => process.stdout.write(t));
   const { config, layout } = ctx;
+  if (options.aggregate) await requireAllUnits(ctx);
   stderr(`[xlt] ${config.name}: ${ctx.runs.length} runs, head ${config.training.head.protocol}, strategies ${ctx.strategies.map((s) => s.name).join(', ')}, targets ${ctx.data.targets.map((t) => t.language).join(', ')} -> ${layout.root}\n`);
 
   const progress = new GridProgress(ctx.runs.length, stderr);
@@ -120,7 +131,7 @@ export async function runExperiment(configFile: string, options: RunExperimentOp
       } else {
         const model = await timed(times.averaging, name, () => ensureModel(ctx, selected, unit.label, runInfos));
         // One model on every target language: loaded once (at its first prediction), not once per language.
-        const release = await ctx.services.retain?.(model, config.backend);
+        const release = await ctx.services.retain?.(model, config.backend, config.tokenizer);
         try {
           for (const language of languages) evaluations.push(await timed(times.evaluation, name, () => ensureEvaluation(ctx, name, false, unit.label, language, model)));
         } finally {

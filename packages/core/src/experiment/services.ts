@@ -1,6 +1,5 @@
 import type { ExperimentConfig } from '../config/experiment-schema.js';
-import type { CheckpointInfo, WeightedCheckpoint } from '../plugins/averaging.js';
-import type { TaskPlugin } from '../plugins/task.js';
+import type { CheckpointInfo, WeightedCheckpoint, TaskPlugin } from '@xlt/plugin-api';
 import type { GridPoint } from './grid.js';
 
 /** What every training phase of an experiment starts from: a task, a model folder, examples and shared settings. */
@@ -11,6 +10,10 @@ export interface TrainingInput {
   readonly model: string;
   /** Backend id or `auto`. */
   readonly backend: string;
+  /** Id of the trainer plugin that trains the run (the config's `trainer`). */
+  readonly trainer: string;
+  /** Id of the tokenizer provider (the config's `tokenizer`); the first that can read the folder when absent. */
+  readonly tokenizer?: string;
   /** Training examples, already read and capped (source data, plus target shots in few-shot runs). */
   readonly train: readonly unknown[];
   /** The label inventory of the experiment, in the task's order. */
@@ -75,24 +78,14 @@ export interface PredictionJob {
   /** An HF model folder (a checkpoint or an averaged model). */
   readonly model: string;
   readonly backend: string;
+  /** Id of the tokenizer provider; the first that can read the folder when absent. */
+  readonly tokenizer?: string;
   readonly examples: readonly unknown[];
   readonly labels: readonly string[];
   readonly language?: string;
   readonly maxLength: number;
   readonly batchSize: number;
 }
-
-/**
- * Writes the weighted average of a plan's checkpoints as one HF model folder. Bound by `@xlt/averaging`
- * (its streaming `averageCheckpoints`), so core never imports the averaging package.
- */
-export interface CheckpointMerger {
-  /** Writes the average of `plan` (weights sum to 1) as an HF model folder at `outDir` (created, must not exist). */
-  merge(plan: readonly WeightedCheckpoint[], outDir: string): Promise<void>;
-}
-
-/** Service identifier of {@link CheckpointMerger}. */
-export const CheckpointMerger: unique symbol = Symbol.for('xlt.CheckpointMerger');
 
 /**
  * The heavy steps of an experiment, behind one seam so the protocol (grid, resume, strategies, evaluation,
@@ -106,8 +99,8 @@ export interface ExperimentServices {
   trainHead(job: HeadTrainingJob): Promise<HeadTrainingResult>;
   /** One prediction per example, as {@link TaskPlugin.decode} makes them. */
   predict(job: PredictionJob): Promise<unknown[]>;
-  /** See {@link CheckpointMerger.merge}. */
-  merge(plan: readonly WeightedCheckpoint[], outDir: string): Promise<void>;
+  /** Writes the weighted average of `plan` as an HF model folder at `outDir` with the checkpoint merger `merger`. */
+  merge(plan: readonly WeightedCheckpoint[], outDir: string, merger: string): Promise<void>;
   /** A local HF model folder for the config's `model` (a path relative to `baseDir`, or a hub id). */
   resolveModel(model: string, baseDir: string): Promise<string>;
   /**
@@ -115,7 +108,12 @@ export interface ExperimentServices {
    * called, so that scoring one model on several data sets (a strategy model on every target language, a
    * checkpoint on each dev set) loads it once. Without it, every {@link predict} loads the model.
    */
-  retain?(model: string, backend: string): Promise<() => void>;
+  retain?(model: string, backend: string, tokenizer?: string): Promise<() => void>;
+  /**
+   * Optional: throws when the config names a plugin these services would take from a registry (trainer, tokenizer
+   * provider, merger) that is not there, listing the known ids; called before anything is trained.
+   */
+  checkPlugins?(config: Pick<ExperimentConfig, 'trainer' | 'tokenizer' | 'merger'>): void;
   /** Optional: which backend `backend` (an id or `auto`) resolves to, for `provenance.json`. */
   backendInfo?(backend: string): Promise<BackendInfo>;
 }

@@ -1,8 +1,6 @@
 import type { ExperimentConfig } from '../config/experiment-schema.js';
 import { strategyEntries, type StrategyEntry } from '../config/strategy-names.js';
-import type { Engine } from '../engine/engine.js';
-import { XltError } from '../errors.js';
-import type { AveragingStrategy } from '../plugins/averaging.js';
+import { type Engine, XltError, type AveragingStrategy } from '@xlt/plugin-api';
 
 /** A strategy chosen by the experiment, with its validated options. */
 export interface SelectedStrategy {

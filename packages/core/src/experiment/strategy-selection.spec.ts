@@ -1,8 +1,7 @@
 import { ContainerModule } from 'inversify';
 import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../config/load-experiment.js';
-import { createEngine } from '../engine/engine.js';
-import { AveragingStrategy } from '../plugins/averaging.js';
+import { createEngine, AveragingStrategy } from '@xlt/plugin-api';
 import { experimentModule } from './experiment-module.js';
 import { selectStrategies } from './strategies.js';
 import { toyModule } from './testing/toy-module.js';

@@ -1,12 +1,12 @@
 import { isAbsolute, relative, resolve } from 'node:path';
-import { XltError } from '../errors.js';
-import type { CheckpointInfo } from '../plugins/averaging.js';
-import type { Metrics } from '../plugins/task.js';
+import { XltError, type CheckpointInfo, type Metrics } from '@xlt/plugin-api';
+import { scoreModel } from './score-model.js';
 import type { ExperimentContext } from './experiment-context.js';
 import { ensureHead } from './head-step.js';
 import { readMarker, writeMarker } from './layout.js';
 import type { GridProgress } from './progress.js';
 import type { RunSpec } from './run-plan.js';
+import { withWorkLock } from './work-lock.js';
 
 /**
  * Where a run started: the pretrained model folder, or (few-shot with `start: zero-shot`) the final checkpoint of
@@ -27,26 +27,6 @@ export interface RunDoneMarker {
   readonly checkpoints: readonly CheckpointInfo[];
   /** Wall time of training and scoring the run's checkpoints (absent in older folders). */
   readonly seconds?: number;
-}
-
-/** Scores one model folder on examples of one language with the task's metric. */
-export async function scoreModel(ctx: ExperimentContext, model: string, examples: readonly unknown[], language: string): Promise<{ predictions: unknown[]; metrics: Metrics }> {
-  const predictions = await ctx.services.predict({
-    task: ctx.task,
-    taskOptions: ctx.taskOptions,
-    model,
-    backend: ctx.config.backend,
-    examples,
-    labels: ctx.labels,
-    language,
-    maxLength: ctx.config.training.maxLength,
-    batchSize: ctx.config.training.evalBatchSize,
-  });
-  if (predictions.length !== examples.length) {
-    throw new XltError(`Predicting with ${model} gave ${predictions.length} predictions for ${examples.length} ${language} examples.`);
-  }
-  const metrics = ctx.task.score(examples, predictions, { labels: ctx.labels, maxLength: ctx.config.training.maxLength, options: ctx.taskOptions, language });
-  return { predictions, metrics };
 }
 
 const toStored = (root: string, c: CheckpointInfo): CheckpointInfo => ({ ...c, path: relative(root, c.path) });
@@ -71,7 +51,7 @@ export function runMarker(ctx: ExperimentContext, key: string): Promise<RunDoneM
  * not) and keeps it frozen. Each checkpoint of an evaluated run is then scored on source dev data (for selection
  * and greedy soup) and, when an oracle strategy runs, on each target's dev data; `done.json` is written last.
  */
-export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?: GridProgress): Promise<CheckpointInfo[]> {
+export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?: GridProgress, options: { readonly waitForLock?: boolean } = {}): Promise<CheckpointInfo[]> {
   const done = await finishedRun(ctx, run.key);
   if (done) {
     progress?.runDone(run.key, true);
@@ -83,11 +63,32 @@ export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?:
   if (run.init !== 'pretrained') {
     const baseKey = run.init.run;
     const baseSpec = ctx.runs.find((r) => r.key === baseKey);
-    const base = (await finishedRun(ctx, baseKey)) ?? (baseSpec ? await ensureRun(ctx, baseSpec) : undefined);
+    // The zero-shot run may be in training elsewhere (another array task): wait for it rather than fail.
+    const base = (await finishedRun(ctx, baseKey)) ?? (baseSpec ? await ensureRun(ctx, baseSpec, progress, { waitForLock: true }) : undefined);
     if (!base?.length) throw new XltError(`Run ${run.key} starts from run ${baseKey}, which is not finished.`);
     model = base[base.length - 1]!.path;
     init = { from: 'zero-shot', run: baseKey, checkpoint: relative(ctx.layout.root, model) };
   }
+  // Training holds the run's lock, so two processes on one folder (or two array tasks) never train one run twice.
+  const lock = options.waitForLock ? { wait: true, onWait: (line: string) => progress?.phase(line) } : {};
+  return withWorkLock(ctx.layout.lockFile(`run=${run.key}`), `Training run ${run.key}`, async () => {
+    const finished = await finishedRun(ctx, run.key);
+    if (finished) {
+      progress?.runDone(run.key, true);
+      return finished;
+    }
+    return trainAndScore(ctx, run, { model, init, shared }, progress);
+  }, lock);
+}
+
+/** Trains one run from its start (resuming in the trainer), scores its checkpoints and writes `done.json`. */
+async function trainAndScore(
+  ctx: ExperimentContext,
+  run: RunSpec,
+  start: { readonly model: string; readonly init: RunInit; readonly shared: Awaited<ReturnType<typeof ensureHead>> },
+  progress?: GridProgress,
+): Promise<CheckpointInfo[]> {
+  const { model, init, shared } = start;
   const started = performance.now();
   progress?.runStart(run.key);
   const trained = await ctx.services.train({
@@ -97,6 +98,8 @@ export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?:
     taskOptions: ctx.taskOptions,
     model,
     backend: ctx.config.backend,
+    trainer: ctx.config.trainer,
+    ...(ctx.config.tokenizer ? { tokenizer: ctx.config.tokenizer } : {}),
     train: run.train,
     labels: ctx.labels,
     hyperparameters: run.point,
@@ -111,7 +114,7 @@ export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?:
   const oracle = run.evaluated && ctx.strategies.some((s) => s.strategy.oracle);
   const checkpoints: CheckpointInfo[] = [];
   for (const checkpoint of trained) {
-    const release = await ctx.services.retain?.(checkpoint.path, ctx.config.backend);
+    const release = await ctx.services.retain?.(checkpoint.path, ctx.config.backend, ctx.config.tokenizer);
     try {
       let sourceDev = checkpoint.sourceDev;
       if (!sourceDev && ctx.data.dev && run.evaluated) sourceDev = (await scoreModel(ctx, checkpoint.path, ctx.data.dev, ctx.data.sourceLanguage)).metrics;

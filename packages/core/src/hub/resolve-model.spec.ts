@@ -7,9 +7,8 @@ import { bertProvider } from '../encoders/bert-provider.js';
 import { initEncoderParameters } from '../model/init-parameters.js';
 import { loadPretrained } from '../model/load-pretrained.js';
 import { savePretrained } from '../model/save-pretrained.js';
-import { encodeFloats } from '../safetensors/float-convert.js';
-import { writeShardedSafetensors } from '../safetensors/sharded-writer.js';
-import { tempDir } from '../testing/fixtures.js';
+import { encodeFloats, writeShardedSafetensors } from '@xlt/plugin-api';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { stateDictPickle, torchZip } from '../torch-bin/torch-fixtures.testing.js';
 import { modelCacheFolder, resolveModel } from './resolve-model.js';
 

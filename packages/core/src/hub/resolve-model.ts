@@ -2,10 +2,9 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InputError, XltError } from '../errors.js';
-import { TOKENIZER_FILE_NAMES } from '../tokenizer/tokenizer-files.js';
+import { InputError, XltError, tempPathFor } from '@xlt/plugin-api';
+import { TOKENIZER_FILE_NAMES } from '@xlt/plugin-api';
 import { MODEL_WEIGHT_FILES } from '../torch-bin/model-weights.js';
-import { tempPathFor } from '../util/files.js';
 
 /** Where {@link resolveModel} looks and downloads. */
 export interface ResolveModelOptions {

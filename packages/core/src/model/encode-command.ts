@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import { selectBackend } from '../backends/select-backend.js';
-import type { Engine } from '../engine/engine.js';
-import { InputError, XltError } from '../errors.js';
-import type { CliCommand } from '../engine/command.js';
-import type { Tokenizer } from '../plugins/tokenizer.js';
-import { writeSafetensors } from '../safetensors/writer.js';
-import { readText } from '../util/files.js';
-import { positiveInt } from '../cli/flag-parsers.js';
+import {
+  type Engine,
+  InputError,
+  XltError,
+  type CliCommand,
+  type Tokenizer,
+  writeSafetensors,
+  readText,
+  positiveInt,
+} from '@xlt/plugin-api';
 import { loadPretrained } from './load-pretrained.js';
 
 /** Options of `xlt encode`. */

@@ -1,6 +1,11 @@
 import { poolerShapes } from '../encoders/parameter-shapes.js';
-import type { EncoderConfig, EncoderProvider, NamedTensors } from '../plugins/encoder.js';
-import { normalSampler, seededRandom } from '../util/random.js';
+import {
+  type EncoderConfig,
+  type EncoderProvider,
+  type NamedTensors,
+  normalSampler,
+  seededRandom,
+} from '@xlt/plugin-api';
 
 
 /**

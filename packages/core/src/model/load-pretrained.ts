@@ -1,13 +1,20 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeFound, InputError, type InputIssue, XltError } from '../errors.js';
+import {
+  describeFound,
+  InputError,
+  type InputIssue,
+  XltError,
+  type EncoderProvider,
+  type HostTensor,
+  type NamedTensors,
+  readText,
+} from '@xlt/plugin-api';
 import { findEncoderProvider } from '../encoders/find-provider.js';
 import { poolerShapes } from '../encoders/parameter-shapes.js';
-import type { EncoderProvider, HostTensor, NamedTensors } from '../plugins/encoder.js';
 import { openModelWeights } from '../torch-bin/model-weights.js';
-import { readText } from '../util/files.js';
 import { resolveModel, type ResolveModelOptions } from '../hub/resolve-model.js';
-import { TOKENIZER_FILE_NAMES } from '../tokenizer/tokenizer-files.js';
+import { TOKENIZER_FILE_NAMES } from '@xlt/plugin-api';
 import type { PretrainedModel } from './pretrained-model.js';
 
 /** Where {@link loadPretrained} finds encoder providers: the engine or a plain list. */
@@ -111,7 +118,15 @@ export async function loadPretrained(folderOrId: string, options: LoadPretrained
     }
     if (issues.length) throw new InputError(issues, `${folder}: the checkpoint does not match its config.json (${issues.length} problem${issues.length > 1 ? 's' : ''}).`);
 
-    const read = async (stored: string): Promise<HostTensor> => ({ shape: [...checkpoint.tensors.get(stored)!.shape], data: await checkpoint.readFloat32(stored) });
+    // A NaN or infinity in the weights would train and evaluate to garbage with no error, so it stops here.
+    const nonFinite: InputIssue[] = [];
+    const read = async (stored: string): Promise<HostTensor> => {
+      const info = checkpoint.tensors.get(stored)!;
+      const data = await checkpoint.readFloat32(stored);
+      const bad = countNonFinite(data);
+      if (bad.count) nonFinite.push({ file: info.file, path: stored, expected: 'finite values', found: `${bad.count} of ${data.length} values not finite (first at index ${bad.first}: ${data[bad.first]})` });
+      return { shape: [...info.shape], data };
+    };
     const encoder: NamedTensors = new Map();
     for (const name of expected.keys()) encoder.set(name, await read(encoderNames.get(name)!));
     const poolerTensors: NamedTensors = new Map();
@@ -124,10 +139,24 @@ export async function loadPretrained(folderOrId: string, options: LoadPretrained
       if (['F16', 'BF16', 'F32', 'F64'].includes(info.dtype)) head.set(modernTensorName(name), await read(name));
       else ignored.push(name);
     }
+    if (nonFinite.length) throw new InputError(nonFinite, `${folder}: the weights hold values that are not finite (a diverged run or a damaged file?).`);
     const entries = await readdir(folder);
     const tokenizerFiles = TOKENIZER_FILE_NAMES.filter((n) => entries.includes(n)).map((n) => join(folder, n));
     return { folder, config, provider, encoder, pooler: poolerTensors, head, ignored, tokenizerFiles };
   } finally {
     await checkpoint.close();
   }
+}
+
+/** How many values of `data` are NaN or infinite, and the index of the first. */
+function countNonFinite(data: Float32Array): { count: number; first: number } {
+  let count = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    // x - x is 0 for every finite x and NaN for NaN and both infinities: one test per value.
+    if (data[i]! - data[i]! !== 0) {
+      if (count++ === 0) first = i;
+    }
+  }
+  return { count, first };
 }

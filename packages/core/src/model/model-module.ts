@@ -2,9 +2,7 @@ import { ContainerModule } from 'inversify';
 import { tfjsBackends } from '../backends/tfjs-backends.js';
 import { bertProvider } from '../encoders/bert-provider.js';
 import { xlmRobertaProvider } from '../encoders/xlm-roberta-provider.js';
-import { TrainingBackend } from '../plugins/backend.js';
-import { CliCommand } from '../engine/command.js';
-import { EncoderProvider } from '../plugins/encoder.js';
+import { TrainingBackend, CliCommand, EncoderProvider } from '@xlt/plugin-api';
 import { encodeCommand } from './encode-command.js';
 
 /** Encoders (`bert`, `xlm-roberta`), the TF.js backends and the `xlt encode` command; loaded by `coreModule`. */

@@ -4,10 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bertProvider } from '../encoders/bert-provider.js';
 import { xlmRobertaProvider } from '../encoders/xlm-roberta-provider.js';
-import { InputError } from '../errors.js';
-import type { NamedTensors } from '../plugins/encoder.js';
-import { writeSafetensors } from '../safetensors/writer.js';
-import { tempDir } from '../testing/fixtures.js';
+import { InputError, type NamedTensors, writeSafetensors } from '@xlt/plugin-api';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { initEncoderParameters } from './init-parameters.js';
 import { loadPretrained } from './load-pretrained.js';
 import { savePretrained } from './save-pretrained.js';
@@ -115,6 +113,20 @@ describe('savePretrained / loadPretrained', () => {
     await expect(loadPretrained(folder, { providers })).rejects.toThrow(
       `${join(folder, 'model.safetensors')} at bert.encoder.layer.1.intermediate.dense.weight: expected shape [16, 8] (from config.json), found shape [16, 4]`,
     );
+  });
+
+  it('refuses weights that are not finite, naming each tensor, how many values and the first', async () => {
+    const folder = join(dir, 'm');
+    const tensors = initEncoderParameters(config, bertProvider, 5);
+    tensors.get('bert.encoder.layer.0.output.dense.weight')!.data[7] = Number.NaN;
+    const head = tensors.get('bert.embeddings.word_embeddings.weight')!.data;
+    head[3] = Number.POSITIVE_INFINITY;
+    head[4] = Number.NEGATIVE_INFINITY;
+    await savePretrained(folder, { config, tensors });
+    const error = (await loadPretrained(folder, { providers }).catch((e: unknown) => e)) as InputError;
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toContain('bert.encoder.layer.0.output.dense.weight: expected finite values, found 1 of 128 values not finite (first at index 7: NaN)');
+    expect(error.message).toContain('bert.embeddings.word_embeddings.weight: expected finite values, found 2 of 240 values not finite (first at index 3: Infinity)');
   });
 
   it('names missing and unexpected tensors (a wrong name), all at once', async () => {

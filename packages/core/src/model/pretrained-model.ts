@@ -1,4 +1,4 @@
-import type { EncoderConfig, EncoderProvider, NamedTensors } from '../plugins/encoder.js';
+import type { EncoderConfig, EncoderProvider, NamedTensors } from '@xlt/plugin-api';
 
 /** An HF model folder read by {@link loadPretrained}, with every tensor under its canonical HF name. */
 export interface PretrainedModel {

@@ -4,9 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { tfjsWasmBackend } from '../backends/tfjs-backends.js';
 import { bertProvider } from '../encoders/bert-provider.js';
 import { xlmRobertaProvider } from '../encoders/xlm-roberta-provider.js';
-import { writeSafetensors } from '../safetensors/writer.js';
-import { openCheckpoint } from '../safetensors/checkpoint.js';
-import { sharedPath, tempDir } from '../testing/fixtures.js';
+import { writeSafetensors, openCheckpoint } from '@xlt/plugin-api';
+import { sharedPath, tempDir } from '@xlt/plugin-api/testing';
 import { loadTokenizer } from '../tokenizer/load-tokenizer.js';
 import { loadPretrained } from './load-pretrained.js';
 

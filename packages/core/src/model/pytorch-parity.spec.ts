@@ -3,20 +3,18 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tfjsCpuBackend, tfjsWasmBackend } from '../backends/tfjs-backends.js';
 import { bertProvider } from '../encoders/bert-provider.js';
-import { isNoDecayParameter } from '../encoders/parameter-shapes.js';
 import { xlmRobertaProvider } from '../encoders/xlm-roberta-provider.js';
-import type { EncodedBatch, TrainingBackend } from '../plugins/backend.js';
-import { openCheckpoint, type SafetensorsCheckpoint } from '../safetensors/checkpoint.js';
-import { tempDir } from '../testing/fixtures.js';
+import { type EncodedBatch, type TrainingBackend, openCheckpoint, type SafetensorsCheckpoint } from '@xlt/plugin-api';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { loadPretrained } from './load-pretrained.js';
 import type { PretrainedModel } from './pretrained-model.js';
 import { ints, maxAbs, maxAbsDiff, referenceBatch } from './torch-reference.testing.js';
 
 /**
- * The Done-when of issue #3: xlt's encoder agrees with PyTorch. `test-python/hf_reference.py` mirrors HF's
- * BertModel / XLMRobertaModel, builds small random models, saves them as HF folders and writes the reference
- * outputs (float64 math): last_hidden_state, gradients of sum(hidden * R) for a fixed random R, and two
- * torch.optim.AdamW steps. The test needs /usr/bin/python3 with torch and numpy (Debian python3-torch, which
+ * The Done-when of issue #3 for loading: an HF folder written by `test-python/hf_reference.py` (HF's BertModel /
+ * XLMRobertaModel with random weights) is read by HF names and gives PyTorch's last_hidden_state. Gradients, AdamW,
+ * dropout and every backend's arithmetic are checked by the shared backend conformance suite
+ * (`src/backends/backend-conformance.spec.ts`, plugin-api's `reference/backend_reference.py`). The test needs /usr/bin/python3 with torch and numpy (Debian python3-torch, which
  * `.ci/run` installs) and fails, never skips, without them.
  */
 const PYTHON = '/usr/bin/python3';
@@ -93,55 +91,6 @@ describe.each(cases)('PyTorch parity: $label', (c) => {
       const expected = await c.reference!.readFloat32('last_hidden_state');
       expect(maxAbs(expected)).toBeGreaterThan(0.5);
       expect(maxAbsDiff(hidden, expected)).toBeLessThan(1e-4);
-      runtime.dispose();
-    });
-
-    it('matches the gradient of every parameter within 1e-5 relative', async () => {
-      const runtime = await backend.createEncoder(c.model!.config, c.model!.provider, copyWeights(c.model!));
-      const batch = await batchOf(c);
-      await runtime.forward(batch, { training: true, dropoutSeed: 7 });
-      await runtime.backward(await c.reference!.readFloat32('d_hidden'));
-      const grads = runtime.gradients();
-      expect(grads.size).toBe(c.model!.encoder.size);
-      const failures: string[] = [];
-      for (const [name, g] of grads) {
-        const expected = await c.reference!.readFloat32(`grad.${name}`);
-        // Relative to the tensor's largest gradient. The key bias has a mathematically zero gradient (softmax
-        // ignores a constant shift per query; torch finds ~1e-15), so its scale is floored at 0.1, against
-        // gradients of order 1 to 20 elsewhere.
-        const scale = Math.max(maxAbs(expected), 0.1);
-        const err = maxAbsDiff(g.data, expected) / scale;
-        if (!(err <= 1e-5)) failures.push(`${name}: relative error ${err.toExponential(2)} (max |grad| ${maxAbs(expected).toExponential(2)})`);
-      }
-      expect(failures).toEqual([]);
-      runtime.dispose();
-    });
-
-    it('matches two torch.optim.AdamW steps (weight decay, no-decay group, bias correction)', async () => {
-      const runtime = await backend.createEncoder(c.model!.config, c.model!.provider, copyWeights(c.model!));
-      const names = [...runtime.parameters().keys()];
-      const noDecay = new Set(names.filter(isNoDecayParameter));
-      for (const [step, factor] of [[1, 1], [2, -0.3]] as const) {
-        for (const [name, g] of runtime.gradients()) {
-          const torchGrad = await c.reference!.readFloat32(`grad.${name}`);
-          for (let i = 0; i < g.data.length; i++) g.data[i] = Math.fround(torchGrad[i]! * factor);
-        }
-        runtime.adamw({ learningRate: 1e-2, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, step, noDecay });
-      }
-      const failures: string[] = [];
-      const { m, v } = runtime.optimizerState();
-      for (const [name, p] of runtime.parameters()) {
-        for (const [what, mine] of [['adamw', p.data], ['adamw_m', m.get(name)!.data], ['adamw_v', v.get(name)!.data]] as const) {
-          const expected = await c.reference!.readFloat32(`${what}.${name}`);
-          const err = maxAbsDiff(mine, expected);
-          if (!(err <= 1e-6 * Math.max(1, maxAbs(expected)))) failures.push(`${what} ${name}: max abs error ${err.toExponential(2)}`);
-        }
-      }
-      expect(failures).toEqual([]);
-      // The forward after the update runs on the new weights, not on a stale upload.
-      const before = await (await backend.createEncoder(c.model!.config, c.model!.provider, copyWeights(c.model!))).forward(await batchOf(c), { training: false });
-      const after = await runtime.forward(await batchOf(c), { training: false });
-      expect(maxAbsDiff(before, after)).toBeGreaterThan(1e-3);
       runtime.dispose();
     });
   });

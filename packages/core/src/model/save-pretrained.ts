@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { XltError } from '../errors.js';
-import type { EncoderConfig, NamedTensors } from '../plugins/encoder.js';
-import { SAFETENSORS_FILE } from '../safetensors/checkpoint.js';
-import { writeSafetensors } from '../safetensors/writer.js';
+import { XltError, type EncoderConfig, type NamedTensors, SAFETENSORS_FILE, writeSafetensors } from '@xlt/plugin-api';
 
 /** What {@link savePretrained} writes. */
 export interface SavePretrainedOptions {

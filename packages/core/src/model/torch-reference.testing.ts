@@ -1,5 +1,4 @@
-import type { EncodedBatch } from '../plugins/backend.js';
-import type { SafetensorsCheckpoint } from '../safetensors/checkpoint.js';
+import type { EncodedBatch, SafetensorsCheckpoint } from '@xlt/plugin-api';
 import type { PretrainedModel } from './pretrained-model.js';
 
 /** An int32 tensor of the PyTorch reference file (`test-python/hf_reference.py` writes inputs as I32). */

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import type { Engine } from '../engine/engine.js';
-import type { CliCommand } from '../engine/command.js';
-import { integer } from '../cli/flag-parsers.js';
+import { type Engine, type CliCommand, integer } from '@xlt/plugin-api';
 import { runQuickstart } from './quickstart.js';
 
 /** `xlt quickstart [--out DIR]`: the offline demo on synthetic data. */

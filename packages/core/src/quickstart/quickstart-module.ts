@@ -1,5 +1,5 @@
 import { ContainerModule } from 'inversify';
-import { CliCommand } from '../engine/command.js';
+import { CliCommand } from '@xlt/plugin-api';
 import { quickstartCommand } from './quickstart-command.js';
 
 /**

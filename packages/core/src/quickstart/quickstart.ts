@@ -1,7 +1,6 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import type { Engine } from '../engine/engine.js';
-import { XltError } from '../errors.js';
+import { type Engine, XltError } from '@xlt/plugin-api';
 import { engineServices } from '../experiment/engine-services.js';
 import { runExperiment, type ExperimentOutcome } from '../experiment/runner.js';
 import type { ExperimentServices } from '../experiment/services.js';

@@ -1,4 +1,4 @@
-import { seededRandom, shuffled } from '../util/random.js';
+import { seededRandom, shuffled } from '@xlt/plugin-api';
 
 /** One synthetic sentence: words and their UPOS tags. */
 export interface SyntheticSentence {

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import type { ResultRecord, ResultsSink } from '../plugins/results.js';
-import { writeFileAtomic } from '../util/files.js';
+import { type ResultRecord, type ResultsSink, writeFileAtomic } from '@xlt/plugin-api';
 
 /** Quotes a CSV field when it holds a comma, quote or line break (RFC 4180). */
 export function csvField(value: unknown): string {

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import type { ResultRecord, ResultsSink } from '../plugins/results.js';
-import { writeFileAtomic } from '../util/files.js';
+import { type ResultRecord, type ResultsSink, writeFileAtomic } from '@xlt/plugin-api';
 import { renderReport } from './html-report.js';
 
 /** `report.html`: the self-contained report of {@link renderReport}. */

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ResultRecord } from '../plugins/results.js';
-import { tempDir } from '../testing/fixtures.js';
-import { seededRandom } from '../util/random.js';
+import { type ResultRecord, seededRandom } from '@xlt/plugin-api';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { htmlReportSink } from './html-report-sink.js';
 import { summarize } from './summary.js';
 

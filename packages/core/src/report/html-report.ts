@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import type { ResultRecord } from '../plugins/results.js';
+import type { ResultRecord } from '@xlt/plugin-api';
 import { headProtocolLine, mainMetric, metricsOf, summarize, type StrategySummary } from './summary.js';
 
 let plotlySource: Promise<string> | undefined;

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import type { ResultRecord, ResultsSink } from '../plugins/results.js';
-import { writeFileAtomic } from '../util/files.js';
+import { type ResultRecord, type ResultsSink, writeFileAtomic } from '@xlt/plugin-api';
 import { metricsOf, summarize } from './summary.js';
 
 /** `results.json`: every record (each with its head protocol and strategy id and options), plus the per-strategy summary (mean, std, worst, gap to oracle) of each metric. */

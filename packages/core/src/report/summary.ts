@@ -1,4 +1,4 @@
-import type { ResultRecord } from '../plugins/results.js';
+import type { ResultRecord } from '@xlt/plugin-api';
 
 /** The robustness summary of one strategy on one metric, the numbers the method is judged by. */
 export interface StrategySummary {

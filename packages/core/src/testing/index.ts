@@ -1,10 +1,12 @@
 /**
- * `@xlt/core/testing`: helpers and conformance suites that plugin packages run in their own tests
- * (like TF.js's shared backend tests). The suites register their tests through the runner functions they are
- * given (`TestApi`); nothing here imports a test runner.
+ * `@xlt/core/testing`: the task conformance suite, which builds heads on core's encoder configs and so needs the
+ * runtime (the other suites and helpers are in `@xlt/plugin-api/testing`). It registers its tests through the
+ * runner functions it is given (`TestApi`); nothing here imports a test runner.
  * @packageDocumentation
  */
-export * from './fixtures.js';
-export * from './whitespace-tokenizer.js';
-export * from './task-conformance.js';
-export * from './test-api.js';
+export {
+  tinyEncoderConfig,
+  describeTaskConformance,
+  type InvalidTaskFile,
+  type TaskConformanceFixture,
+} from './task-conformance.js';

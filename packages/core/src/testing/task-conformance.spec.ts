@@ -3,11 +3,9 @@ import { join } from 'node:path';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../errors.js';
-import type { Feature, TaskPlugin } from '../plugins/task.js';
-import { readText } from '../util/files.js';
+import { InputError, type Feature, type TaskPlugin, readText } from '@xlt/plugin-api';
 import { describeTaskConformance } from './task-conformance.js';
-import { whitespaceTokenizer } from './whitespace-tokenizer.js';
+import { whitespaceTokenizer } from '@xlt/plugin-api/testing';
 
 interface Labelled {
   readonly text: string;

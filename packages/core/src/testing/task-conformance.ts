@@ -1,16 +1,23 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from '../errors.js';
+import {
+  InputError,
+  type EncoderConfig,
+  type BatchTargets,
+  type DatasetSource,
+  type Feature,
+  type TaskContext,
+  type TaskHead,
+  type TaskPlugin,
+  type Tokenizer,
+  readText,
+  seededRandom,
+  normalArray,
+} from '@xlt/plugin-api';
 import { bertProvider } from '../encoders/bert-provider.js';
 import { xlmRobertaProvider } from '../encoders/xlm-roberta-provider.js';
-import type { EncoderConfig } from '../plugins/encoder.js';
-import type { BatchTargets, DatasetSource, Feature, TaskContext, TaskHead, TaskPlugin } from '../plugins/task.js';
-import type { Tokenizer } from '../plugins/tokenizer.js';
 import { taskArchitecture, writeCheckpointFolder } from '../trainer/checkpoint-folder.js';
-import { readText } from '../util/files.js';
-import { tempDir } from './fixtures.js';
-import { seededRandom } from '../util/random.js';
-import type { TestApi } from './test-api.js';
+import { tempDir, type TestApi } from '@xlt/plugin-api/testing';
 
 /** A file the task must refuse with an {@link InputError} naming it (and the line, when given). */
 export interface InvalidTaskFile {
@@ -93,13 +100,7 @@ export function tinyEncoderConfig(modelType: string, hiddenSize = 8): EncoderCon
 
 /** Standard normal tensor drawn from a seeded generator, so a failing conformance run repeats exactly. */
 function randomHidden(shape: [number, number, number], seed: number): tf.Tensor3D {
-  const random = seededRandom(seed);
-  const data = new Float32Array(shape[0] * shape[1] * shape[2]);
-  for (let i = 0; i < data.length; i++) {
-    const u = Math.max(random(), 1e-12);
-    data[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-  }
-  return tf.tensor3d(data, shape);
+  return tf.tensor3d(normalArray(shape[0] * shape[1] * shape[2], 1, seededRandom(seed)), shape);
 }
 
 function toTensors(values: Record<string, Float32Array>, head: TaskHead): Record<string, tf.Tensor> {

@@ -1,5 +1,5 @@
 import type { Encoding as NativeEncoding, Tokenizer as NativeTokenizer } from 'tokenizers';
-import type { EncodeOptions, Encoding, Tokenizer } from '../plugins/tokenizer.js';
+import type { EncodeOptions, Encoding, Tokenizer } from '@xlt/plugin-api';
 import { codePointToUtf16 } from './offsets.js';
 import { readTemplates, type Templates } from './templates.js';
 import { truncationPlan, type Pieces } from './truncation.js';

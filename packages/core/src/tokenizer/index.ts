@@ -11,4 +11,3 @@ export { readTemplates, type Template, type TemplatePart, type Templates } from 
 export { HfTokenizersProvider } from './tokenizer-provider.js';
 export { tokenizerModule } from './tokenizer-module.js';
 export { writeTinyWordPieceTokenizer, writeTinyUnigramTokenizer } from './tiny-tokenizers.js';
-export { TOKENIZER_FILE_NAMES } from './tokenizer-files.js';

@@ -10,9 +10,7 @@ import {
 } from 'tokenizers';
 import { bertProvider } from '../encoders/bert-provider.js';
 import { xlmRobertaProvider } from '../encoders/xlm-roberta-provider.js';
-import { InputError, describeFound } from '../errors.js';
-import type { EncoderProvider } from '../plugins/encoder.js';
-import { readText } from '../util/files.js';
+import { InputError, describeFound, type EncoderProvider, readText } from '@xlt/plugin-api';
 import { HfTokenizer, type SpecialTokenIds } from './hf-tokenizer.js';
 
 type NativeTokenizerFactory = () => Promise<NativeTokenizer>;

@@ -2,8 +2,8 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { sharedPath } from '../testing/fixtures.js';
-import { readText } from '../util/files.js';
+import { sharedPath } from '@xlt/plugin-api/testing';
+import { readText } from '@xlt/plugin-api';
 import type { HfTokenizer } from './hf-tokenizer.js';
 import { loadTokenizer } from './load-tokenizer.js';
 

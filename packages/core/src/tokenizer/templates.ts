@@ -1,5 +1,5 @@
 import type { Tokenizer as NativeTokenizer } from 'tokenizers';
-import { XltError } from '../errors.js';
+import { XltError } from '@xlt/plugin-api';
 
 /** One element of a special-token layout: a special token, or the place of sequence 0 or 1. */
 export type TemplatePart =

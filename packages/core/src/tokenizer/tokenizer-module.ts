@@ -1,5 +1,5 @@
 import { ContainerModule } from 'inversify';
-import { TokenizerProvider } from '../plugins/tokenizer.js';
+import { TokenizerProvider } from '@xlt/plugin-api';
 import { HfTokenizersProvider } from './tokenizer-provider.js';
 
 /** Binds the built-in tokenizer provider (`hf-tokenizers`). */

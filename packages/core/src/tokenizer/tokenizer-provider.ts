@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Tokenizer, TokenizerProvider } from '../plugins/tokenizer.js';
+import type { Tokenizer, TokenizerProvider } from '@xlt/plugin-api';
 import { loadTokenizer } from './load-tokenizer.js';
 
 /** The `hf-tokenizers` provider: HF model folders with `tokenizer.json` (WordPiece, Unigram, BPE) or `vocab.txt`. */

@@ -1,5 +1,4 @@
-import { XltError } from '../errors.js';
-import type { EncodeOptions } from '../plugins/tokenizer.js';
+import { XltError, type EncodeOptions } from '@xlt/plugin-api';
 
 /** Tokens of one sequence, without special tokens. */
 export interface Pieces {

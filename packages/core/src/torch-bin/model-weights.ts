@@ -1,7 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError } from '../errors.js';
-import { openCheckpoint, SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE, type TensorCheckpoint } from '../safetensors/checkpoint.js';
+import {
+  InputError,
+  openCheckpoint,
+  SAFETENSORS_FILE,
+  SAFETENSORS_INDEX_FILE,
+  type TensorCheckpoint,
+} from '@xlt/plugin-api';
 import { openTorchCheckpoint, openTorchSharded, PYTORCH_INDEX_FILE, PYTORCH_WEIGHTS_FILE } from './torch-checkpoint.js';
 
 /** The weight files of an HF model folder that xlt reads: safetensors (single or sharded), then PyTorch. */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../errors.js';
+import { InputError } from '@xlt/plugin-api';
 import { TruncatedPickleError, unpickle } from './restricted-unpickler.js';
 import { stateDictPickle, op, pickle } from './torch-fixtures.testing.js';
 import { stateDictTensors, storageLoader, torchGlobals, type TorchStorage } from './torch-state-dict.js';

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InputError } from '@xlt/plugin-api';
 
 /**
  * A Python global that a pickle may name. Pickle's GLOBAL + REDUCE is a function call, so an unpickler that

@@ -1,9 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../errors.js';
-import { encodeFloats } from '../safetensors/float-convert.js';
-import { tempDir } from '../testing/fixtures.js';
+import { InputError, encodeFloats } from '@xlt/plugin-api';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { openTorchCheckpoint, openTorchSharded } from './torch-checkpoint.js';
 import { stateDictPickle, torchZip, type FixtureTensor } from './torch-fixtures.testing.js';
 

@@ -1,9 +1,19 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { describeFound, InputError, type InputIssue, XltError } from '../errors.js';
-import { DTYPE_SIZES, elementCount, isFloatDtype, type FloatDtype } from '../safetensors/dtype.js';
-import type { StoredTensor, TensorCheckpoint } from '../safetensors/checkpoint.js';
-import { decodeFloat32, decodeFloat64 } from '../safetensors/float-convert.js';
+import {
+  describeFound,
+  InputError,
+  type InputIssue,
+  XltError,
+  DTYPE_SIZES,
+  elementCount,
+  isFloatDtype,
+  type FloatDtype,
+  type StoredTensor,
+  type TensorCheckpoint,
+  decodeFloat32,
+  decodeFloat64,
+} from '@xlt/plugin-api';
 import { readLegacyStateDict } from './torch-legacy-format.js';
 import { readZipStateDict } from './torch-zip-format.js';
 import { readRange } from './zip-reader.js';

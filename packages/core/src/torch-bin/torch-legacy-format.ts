@@ -1,6 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { InputError } from '../errors.js';
-import { DTYPE_SIZES } from '../safetensors/dtype.js';
+import { InputError, DTYPE_SIZES } from '@xlt/plugin-api';
 import { describePickled, TruncatedPickleError, unpickle } from './restricted-unpickler.js';
 import { stateDictTensors, storageLoader, torchGlobals, type StoredStateDict, type TorchStorage } from './torch-state-dict.js';
 import { readRange } from './zip-reader.js';

@@ -1,5 +1,4 @@
-import { InputError, type InputIssue } from '../errors.js';
-import { elementCount, type SafetensorsDtype } from '../safetensors/dtype.js';
+import { InputError, type InputIssue, elementCount, type SafetensorsDtype } from '@xlt/plugin-api';
 import { describePickled, PickleValueError, PyGlobal, type AllowedGlobal } from './restricted-unpickler.js';
 
 /** A storage a PyTorch pickle refers to by persistent id: its key (the zip entry or legacy record), dtype and size. */

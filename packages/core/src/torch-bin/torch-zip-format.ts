@@ -1,6 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { InputError } from '../errors.js';
-import { DTYPE_SIZES } from '../safetensors/dtype.js';
+import { InputError, DTYPE_SIZES } from '@xlt/plugin-api';
 import { unpickle } from './restricted-unpickler.js';
 import { stateDictTensors, storageLoader, torchGlobals, type StoredStateDict, type TorchStorage } from './torch-state-dict.js';
 import { entryRange, readRange, readZipDirectory } from './zip-reader.js';

@@ -1,8 +1,8 @@
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../errors.js';
-import { tempDir } from '../testing/fixtures.js';
+import { InputError } from '@xlt/plugin-api';
+import { tempDir } from '@xlt/plugin-api/testing';
 import { zipOf } from './torch-fixtures.testing.js';
 import { entryRange, readRange, readZipDirectory } from './zip-reader.js';
 

@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { InputError } from '../errors.js';
+import { InputError } from '@xlt/plugin-api';
 
 /** One file of a zip archive, as its central directory describes it. */
 export interface ZipEntry {

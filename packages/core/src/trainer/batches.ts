@@ -1,6 +1,4 @@
-import type { EncodedBatch } from '../plugins/backend.js';
-import type { EncoderConfig, EncoderProvider } from '../plugins/encoder.js';
-import type { Feature } from '../plugins/task.js';
+import type { EncodedBatch, EncoderConfig, EncoderProvider, Feature } from '@xlt/plugin-api';
 
 /**
  * Pads features to the longest one in the batch (ids with the config's pad id, types with 0), with the attention

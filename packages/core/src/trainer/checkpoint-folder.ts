@@ -1,11 +1,15 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EncoderConfig, NamedTensors } from '../plugins/encoder.js';
-import type { TaskHead } from '../plugins/task.js';
-import { SAFETENSORS_FILE } from '../safetensors/checkpoint.js';
-import { writeSafetensors, type TensorToWrite } from '../safetensors/writer.js';
-import { writeFileAtomic } from '../util/files.js';
+import {
+  type EncoderConfig,
+  type NamedTensors,
+  type TaskHead,
+  SAFETENSORS_FILE,
+  writeSafetensors,
+  type TensorToWrite,
+  writeFileAtomic,
+} from '@xlt/plugin-api';
 
 /** File of the resumable training state inside a checkpoint folder. */
 export const TRAINER_STATE_FILE = 'trainer_state.safetensors';

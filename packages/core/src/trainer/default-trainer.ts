@@ -1,5 +1,4 @@
-import type { Feature } from '../plugins/task.js';
-import type { Trainer } from '../plugins/trainer.js';
+import type { Feature, Trainer } from '@xlt/plugin-api';
 import { train } from './train.js';
 import type { TrainingJob, TrainingResult } from './training-job.js';
 

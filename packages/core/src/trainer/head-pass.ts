@@ -1,12 +1,13 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { BatchTargets, TaskHead } from '../plugins/task.js';
+import type { BatchTargets, TaskHead } from '@xlt/plugin-api';
 
 /** Head parameters on the host, by HF name. */
 export type HeadParameters = Record<string, Float32Array>;
 
 /**
- * Runs the head's forward with the dropout seed of this step, which {@link TaskHead.forward} takes so that heads
- * drawing dropout masks repeat a run exactly (heads without dropout ignore it).
+ * The head's logits for `hidden`: a plain call of {@link TaskHead.forward}, passing `training` and the step's
+ * `dropoutSeed` through (every head takes the seed, so dropout masks repeat a run exactly; heads without dropout
+ * ignore it). Prediction calls it directly; training reaches it through {@link headLossAndGradients}.
  */
 export function headForward(
   tf: typeof tfjs,
@@ -19,7 +20,7 @@ export function headForward(
   return head.forward(tf, hidden, params, training, dropoutSeed);
 }
 
-/** Loss of one micro-batch and its gradients with respect to the hidden states and the head parameters. */
+/** Loss of one micro-batch (unscaled) and its gradients with respect to the hidden states and the head parameters. */
 export interface HeadGradients {
   readonly loss: number;
   readonly dHidden: Float32Array;
@@ -28,8 +29,9 @@ export interface HeadGradients {
 }
 
 /**
- * Loss and gradients of the head over the encoder output `hidden` (`[B, T, H]`): `tf.valueAndGrads` with
- * respect to the hidden states (handed to `EncoderRuntime.backward`) and, unless frozen, the head parameters.
+ * Loss and gradients of the head over the encoder output `hidden` (`[B, T, H]`), with the head in training mode
+ * (dropout on, masks from `options.dropoutSeed`): `tf.valueAndGrads` with respect to the hidden states (for
+ * `EncoderRuntime.backward`) and, unless frozen, the head parameters.
  */
 export function headLossAndGradients(
   tf: typeof tfjs,

@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { SafetensorsFile } from '../safetensors/file.js';
+import { SafetensorsFile } from '@xlt/plugin-api';
 
 const core = resolve(import.meta.dirname, '../..');
 // Under the package so that the compiled child resolves @tensorflow/tfjs and tokenizers from node_modules.

@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { XltError } from '../errors.js';
-import type { EncoderRuntime } from '../plugins/backend.js';
-import type { EncoderProvider } from '../plugins/encoder.js';
-import type { Feature, TaskHead } from '../plugins/task.js';
+import { XltError, type EncoderRuntime, type EncoderProvider, type Feature, type TaskHead } from '@xlt/plugin-api';
 import { predict } from './predict.js';
 
 // Every collaborator fails loudly if reached, so a missing guard shows as a wrong error, not only as a hang.

@@ -1,7 +1,4 @@
-import type { EncoderRuntime } from '../plugins/backend.js';
-import type { EncoderProvider } from '../plugins/encoder.js';
-import type { Feature, TaskHead } from '../plugins/task.js';
-import { XltError } from '../errors.js';
+import { type EncoderRuntime, type EncoderProvider, type Feature, type TaskHead, XltError } from '@xlt/plugin-api';
 import { loadTf } from '../backends/tfjs-loader.js';
 import { padBatch } from './batches.js';
 import { headForward, type HeadParameters } from './head-pass.js';

@@ -6,10 +6,16 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import { tfjsCpuBackend } from '../backends/tfjs-backends.js';
 import { bertProvider } from '../encoders/bert-provider.js';
-import type { EncoderRuntime } from '../plugins/backend.js';
-import type { EncoderConfig, NamedTensors } from '../plugins/encoder.js';
-import type { BatchTargets, Feature, TaskContext, TaskHead } from '../plugins/task.js';
-import { seededRandom } from '../util/random.js';
+import {
+  type EncoderRuntime,
+  type EncoderConfig,
+  type NamedTensors,
+  type BatchTargets,
+  type Feature,
+  type TaskContext,
+  type TaskHead,
+  seededRandom,
+} from '@xlt/plugin-api';
 
 /** A feature of the toy task. */
 export interface ToyFeature extends Feature {

@@ -4,14 +4,18 @@ import { join } from 'node:path';
 import { adamwUpdate } from '../backends/host-adamw.js';
 import { loadTf } from '../backends/tfjs-loader.js';
 import { isNoDecayParameter } from '../encoders/parameter-shapes.js';
-import { XltError } from '../errors.js';
-import type { CheckpointInfo } from '../plugins/averaging.js';
-import type { AdamWStep } from '../plugins/backend.js';
-import type { NamedTensors } from '../plugins/encoder.js';
-import type { Feature, Metrics } from '../plugins/task.js';
-import { SafetensorsFile } from '../safetensors/file.js';
-import { SAFETENSORS_FILE } from '../safetensors/checkpoint.js';
-import { seededRandom, shuffled } from '../util/random.js';
+import {
+  XltError,
+  type CheckpointInfo,
+  type AdamWStep,
+  type NamedTensors,
+  type Feature,
+  type Metrics,
+  SafetensorsFile,
+  SAFETENSORS_FILE,
+  seededRandom,
+  shuffled,
+} from '@xlt/plugin-api';
 import { padBatch, realTokens } from './batches.js';
 import { TRAINER_STATE_FILE, listCheckpoints, removePartialCheckpoints, taskArchitecture, writeCheckpointFolder } from './checkpoint-folder.js';
 import { headLossAndGradients, type HeadParameters } from './head-pass.js';

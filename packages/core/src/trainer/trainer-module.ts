@@ -1,5 +1,5 @@
 import { ContainerModule } from 'inversify';
-import { Trainer } from '../plugins/trainer.js';
+import { Trainer } from '@xlt/plugin-api';
 import { DefaultTrainer } from './default-trainer.js';
 
 /** Binds the built-in trainer (`default`). */

@@ -1,9 +1,5 @@
-import { XltError } from '../errors.js';
-import type { EncoderRuntime } from '../plugins/backend.js';
-import type { NamedTensors } from '../plugins/encoder.js';
-import { SafetensorsFile } from '../safetensors/file.js';
+import { XltError, type EncoderRuntime, type NamedTensors, SafetensorsFile, SAFETENSORS_FILE } from '@xlt/plugin-api';
 import { join } from 'node:path';
-import { SAFETENSORS_FILE } from '../safetensors/checkpoint.js';
 import { TRAINER_STATE_FILE } from './checkpoint-folder.js';
 import type { HeadParameters } from './head-pass.js';
 

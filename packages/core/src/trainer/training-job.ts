@@ -1,7 +1,12 @@
-import type { CheckpointInfo } from '../plugins/averaging.js';
-import type { EncoderRuntime } from '../plugins/backend.js';
-import type { EncoderProvider } from '../plugins/encoder.js';
-import type { Feature, TaskContext, TaskHead, TaskPlugin } from '../plugins/task.js';
+import type {
+  CheckpointInfo,
+  EncoderRuntime,
+  EncoderProvider,
+  Feature,
+  TaskContext,
+  TaskHead,
+  TaskPlugin,
+} from '@xlt/plugin-api';
 import type { HeadParameters } from './head-pass.js';
 import type { SourceDevEvaluator, TrainingOptions } from './training-options.js';
 

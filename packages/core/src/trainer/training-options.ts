@@ -1,4 +1,4 @@
-import type { Metrics } from '../plugins/task.js';
+import type { Metrics } from '@xlt/plugin-api';
 
 /** Learning-rate schedule after warm-up: HF's `linear` (decay to 0 at the last step) or `constant`. */
 export type LearningRateSchedule = 'linear' | 'constant';

@@ -1,4 +1,4 @@
-import type { EncodeOptions, Encoding, Tokenizer } from '@xlt/core';
+import type { EncodeOptions, Encoding, Tokenizer } from '@xlt/plugin-api';
 import { Tokenizer as HfTokenizer } from 'tokenizers';
 
 /** UTF-16 index of each code-point index of `text` (one extra entry for the end). */

@@ -7,8 +7,9 @@ describe('averaging-strategy generator', () => {
   let tree: Tree;
   beforeEach(() => {
     tree = createTreeWithEmptyWorkspace();
-    tree.write('packages/core/package.json', JSON.stringify({ name: '@xlt/core', version: '0.2.0' }));
-    tree.write('packages/averaging/package.json', JSON.stringify({ name: '@xlt/averaging', version: '0.2.0' }));
+    tree.write('packages/plugin-api/package.json', JSON.stringify({ name: '@xlt/plugin-api', version: '0.2.0' }));
+    tree.write('packages/core/package.json', JSON.stringify({ name: '@xlt/core', version: '0.9.0' }));
+    tree.write('packages/averaging/package.json', JSON.stringify({ name: '@xlt/averaging', version: '0.9.0' }));
   });
 
   it('scaffolds a strategy class with zod options, its module, README and a conformance spec', async () => {
@@ -24,21 +25,26 @@ describe('averaging-strategy generator', () => {
     expect(strategy).toContain('z.strictObject(');
     expect(tree.read(`${root}/src/index.ts`, 'utf-8')).toContain('export const tailModule = new ContainerModule');
     const spec = tree.read(`${root}/src/tail-strategy.spec.ts`, 'utf-8')!;
-    expect(spec).toContain("import { runStrategyConformance } from '@xlt/averaging/testing'");
+    expect(spec).toContain("import { runStrategyConformance } from '@xlt/plugin-api/testing'");
+    for (const file of ['src/tail-strategy.ts', 'src/index.ts', 'src/tail-strategy.spec.ts']) {
+      const text = tree.read(`${root}/${file}`, 'utf-8')!;
+      expect(text, `${file} imports the contracts from the plugin API`).toContain("from '@xlt/plugin-api");
+      expect(text, `${file} imports neither core nor another plugin`).not.toMatch(/from '@xlt\/(core|averaging)/);
+    }
     expect(spec).toContain('runStrategyConformance(strategy,');
   });
 
-  it('writes package.json with core as peer and the averaging test suite as a dev dependency', async () => {
+  it('writes package.json with the plugin API as peer and dev dependency, and neither core nor averaging', async () => {
     await averagingStrategyGenerator(tree, { name: 'averaging-tail', strategyId: 'tail-mean' });
     const pkg = readJson(tree, 'packages/averaging-tail/package.json');
     expect(pkg).toMatchObject({
       name: '@xlt/averaging-tail',
       version: '0.2.0',
-      peerDependencies: { '@xlt/core': '0.2.0' },
-      devDependencies: { '@xlt/core': '0.2.0', '@xlt/averaging': '0.2.0' },
       xlt: { module: 'tailMeanModule' },
     });
-    expect(pkg.peerDependencies['@xlt/averaging']).toBeUndefined();
+    expect(pkg.peerDependencies).toEqual({ '@xlt/plugin-api': '0.2.0' });
+    expect(pkg.devDependencies).toEqual({ '@xlt/plugin-api': '0.2.0' });
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['inversify', 'zod']);
     expect(tree.exists('packages/averaging-tail/src/tail-mean-strategy.ts')).toBe(true);
   });
 

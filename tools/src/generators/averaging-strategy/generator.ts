@@ -8,7 +8,8 @@ import type { AveragingStrategySchema } from './schema.js';
  * `nx g @xlt/tools:averaging-strategy <name>`: scaffolds `packages/<name>` as a publishable averaging strategy: a
  * class implementing `AveragingStrategy` with zod options (a uniform average of each run's last K checkpoints, to be
  * replaced by the new method), its `ContainerModule`, a README and a spec that runs `runStrategyConformance` from
- * `@xlt/averaging/testing`. The result builds and passes its tests as generated.
+ * `@xlt/plugin-api/testing`. It depends on `@xlt/plugin-api` only (peer and dev), never on `@xlt/core` or another
+ * plugin, so a strategy author installs a few MB. The result builds and passes its tests as generated.
  */
 export async function averagingStrategyGenerator(tree: Tree, schema: AveragingStrategySchema): Promise<void> {
   const names = pluginNames(schema.name, 'averaging-', schema.strategyId);
@@ -17,8 +18,7 @@ export async function averagingStrategyGenerator(tree: Tree, schema: AveragingSt
     ...names,
     root,
     offset: offsetFromRoot(root),
-    coreVersion: workspaceVersion(tree, 'core'),
-    averagingVersion: workspaceVersion(tree, 'averaging'),
+    pluginApiVersion: workspaceVersion(tree, 'plugin-api'),
     inversifyVersion: dependencyVersion(tree, 'inversify', '8.2.3'),
     zodVersion: dependencyVersion(tree, 'zod', '4.6.7'),
   });

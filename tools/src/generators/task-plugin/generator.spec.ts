@@ -21,7 +21,8 @@ describe('task-plugin generator', () => {
   let tree: Tree;
   beforeEach(() => {
     tree = createTreeWithEmptyWorkspace();
-    tree.write('packages/core/package.json', JSON.stringify({ name: '@xlt/core', version: '0.3.0', dependencies: { '@tensorflow/tfjs': '4.99.0' } }));
+    tree.write('packages/plugin-api/package.json', JSON.stringify({ name: '@xlt/plugin-api', version: '0.3.0', peerDependencies: { '@tensorflow/tfjs': '^4.98.0' } }));
+    tree.write('packages/core/package.json', JSON.stringify({ name: '@xlt/core', version: '0.3.1', dependencies: { '@tensorflow/tfjs': '4.99.0' } }));
   });
 
   it('scaffolds a publishable package with module, reader, head, metric, README, spec and fixture', async () => {
@@ -48,7 +49,7 @@ describe('task-plugin generator', () => {
     }
   });
 
-  it('writes package.json like the workspace task packages, pinned to the core version', async () => {
+  it('writes package.json like the workspace task packages: the plugin API and TF.js as peers, core for tests only', async () => {
     await taskPluginGenerator(tree, { name: 'tasks-sentiment' });
     const pkg = readJson(tree, 'packages/tasks-sentiment/package.json');
     expect(pkg).toMatchObject({
@@ -58,11 +59,12 @@ describe('task-plugin generator', () => {
       exports: { '.': { '@xlt/source': './src/index.ts', types: './dist/index.d.ts', import: './dist/index.js' } },
       files: expect.arrayContaining(['dist', 'README.md']),
       engines: { node: '>=20.19' },
-      peerDependencies: { '@xlt/core': '0.3.0', '@tensorflow/tfjs': '4.99.0' },
-      devDependencies: { '@xlt/core': '0.3.0', '@tensorflow/tfjs': '4.99.0' },
+      devDependencies: { '@xlt/plugin-api': '0.3.0', '@xlt/core': '0.3.1', '@tensorflow/tfjs': '4.99.0' },
       scripts: { build: 'tsc -p tsconfig.lib.json', test: 'vitest run' },
       xlt: { module: 'sentimentModule' },
     });
+    // The peer range of TF.js is the plugin API's; the exact dev version is the one core runs.
+    expect(pkg.peerDependencies).toEqual({ '@xlt/plugin-api': '0.3.0', '@tensorflow/tfjs': '^4.98.0' });
     expect(readJson(tree, 'packages/tasks-sentiment/tsconfig.json').extends).toBe('../../tsconfig.base.json');
     expect(tree.read('packages/tasks-sentiment/vitest.config.ts', 'utf-8')).toContain("from '../../vitest.shared.js'");
   });
@@ -77,7 +79,14 @@ describe('task-plugin generator', () => {
     expect(task).toContain("id: 'wsd-lite'");
     expect(task).toContain('TaskPlugin<WsdLiteExample, WsdLiteFeature, string>');
     const spec = tree.read(`${root}/src/wsd-lite-task.spec.ts`, 'utf-8')!;
-    expect(spec).toContain("import { describeTaskConformance, whitespaceTokenizer } from '@xlt/core/testing'");
+    expect(spec).toContain("import { describeTaskConformance } from '@xlt/core/testing'");
+    expect(spec).toContain("import { whitespaceTokenizer } from '@xlt/plugin-api/testing'");
+    // Only the spec may use core (a dev dependency, for the task conformance suite); the sources import the plugin API.
+    for (const file of ['index.ts', 'wsd-lite-task.ts', 'tsv-reader.ts', 'classification-head.ts', 'accuracy.ts']) {
+      const text = tree.read(`${root}/src/${file}`, 'utf-8')!;
+      expect(text, file).not.toMatch(/from '@xlt\/core/);
+    }
+    expect(task).toContain("from '@xlt/plugin-api'");
     expect(spec).toContain('describeTaskConformance(wsdLiteTask, {');
     expect(tree.read(`${root}/src/fixtures/train.tsv`, 'utf-8')!.split('\n').filter(Boolean).every((l) => l.split('\t').length === 2)).toBe(true);
   });

@@ -1,10 +1,6 @@
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { WeightedCheckpoint } from '../../plugins/averaging.js';
-import { SAFETENSORS_FILE } from '../../safetensors/checkpoint.js';
-import { SafetensorsFile } from '../../safetensors/file.js';
-import { writeSafetensors } from '../../safetensors/writer.js';
-import type { CheckpointMerger } from '../services.js';
+import { type CheckpointMerger, type WeightedCheckpoint, SAFETENSORS_FILE, SafetensorsFile, writeSafetensors } from '@xlt/plugin-api';
 
 /** Every tensor of a checkpoint folder's `model.safetensors` as float32, by name. */
 export async function readCheckpointTensors(folder: string): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
@@ -19,11 +15,13 @@ export async function readCheckpointTensors(folder: string): Promise<Map<string,
 }
 
 /**
- * A plain {@link CheckpointMerger} for core's tests (`@xlt/averaging` is not a dependency of core): the weighted
+ * A plain {@link CheckpointMerger} for core's tests, under the id of `@xlt/averaging`'s default merger, which core cannot depend on: the weighted
  * mean of every tensor of the plan's checkpoints, accumulated in float64, with the first checkpoint's other files
  * (config, tokenizer) copied.
  */
 export const tensorMerger: CheckpointMerger = {
+  id: 'streaming-mean',
+  description: 'test stand-in for @xlt/averaging\'s streaming-mean: float64 weighted mean of every tensor',
   async merge(plan: readonly WeightedCheckpoint[], outDir: string) {
     const sums = new Map<string, { shape: number[]; data: Float64Array }>();
     for (const { checkpoint, weight } of plan) {

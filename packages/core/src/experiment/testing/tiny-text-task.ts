@@ -1,11 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
-import { InputError } from '../../errors.js';
+import {
+  InputError,
+  type BatchTargets,
+  type Feature,
+  type TaskHead,
+  type TaskPlugin,
+  readText,
+  seededRandom,
+} from '@xlt/plugin-api';
 import { writeTinyEncoder } from '../../quickstart/tiny-encoder.js';
-import type { BatchTargets, Feature, TaskHead, TaskPlugin } from '../../plugins/task.js';
-import { readText } from '../../util/files.js';
-import { seededRandom } from '../../util/random.js';
 
 /** One example of {@link tinyTextTask}: a sentence and its label. */
 export interface TinyTextExample {

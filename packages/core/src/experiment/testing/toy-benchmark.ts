@@ -1,6 +1,6 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { seededRandom } from '../../util/random.js';
+import { normalSampler, seededRandom } from '@xlt/plugin-api';
 
 /**
  * Writes a toy benchmark for {@link toyTask}: 3 classes of 4-d points around class centres, a source language and
@@ -8,8 +8,7 @@ import { seededRandom } from '../../util/random.js';
  * experiment config over them. Returns the config path.
  */
 export async function writeToyExperiment(dir: string, overrides: Record<string, unknown> = {}): Promise<string> {
-  const random = seededRandom(7);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const gauss = normalSampler(seededRandom(7));
   const centres: Record<string, number[]> = { a: [2, 0, 0, 1], b: [0, 2, 0, -1], c: [0, 0, 2, 0] };
   const write = async (file: string, n: number, shift: number) => {
     const lines: string[] = [];

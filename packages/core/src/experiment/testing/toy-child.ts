@@ -1,4 +1,4 @@
-import { createEngine } from '../../engine/engine.js';
+import { createEngine } from '@xlt/plugin-api';
 import { experimentModule } from '../experiment-module.js';
 import { runExperiment } from '../runner.js';
 import { toyModule } from './toy-module.js';

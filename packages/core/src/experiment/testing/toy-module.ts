@@ -1,6 +1,5 @@
 import { ContainerModule } from 'inversify';
-import { AveragingStrategy } from '../../plugins/averaging.js';
-import { TaskPlugin } from '../../plugins/task.js';
+import { AveragingStrategy, TaskPlugin } from '@xlt/plugin-api';
 import { toyStrategies } from './toy-strategies.js';
 import { toyTask } from './toy-task.js';
 

@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { CheckpointInfo } from '../../plugins/averaging.js';
-import { writeFileAtomic } from '../../util/files.js';
-import { seededRandom, shuffled } from '../../util/random.js';
+import { type CheckpointInfo, writeFileAtomic, seededRandom, shuffled } from '@xlt/plugin-api';
 import type { ExperimentServices, RunTrainingJob } from '../services.js';
 import type { ToyExample } from './toy-task.js';
 

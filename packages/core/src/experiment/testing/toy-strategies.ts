@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AveragingStrategy, CheckpointInfo, RunInfo, StrategyContext } from '../../plugins/averaging.js';
+import type { AveragingStrategy, CheckpointInfo, RunInfo, StrategyContext } from '@xlt/plugin-api';
 
 const uniform = (checkpoints: readonly CheckpointInfo[]) => checkpoints.map((checkpoint) => ({ checkpoint, weight: 1 / checkpoints.length }));
 const best = (checkpoints: readonly CheckpointInfo[], score: (c: CheckpointInfo) => number | undefined) => {

@@ -1,6 +1,4 @@
-import { InputError } from '../../errors.js';
-import type { TaskPlugin } from '../../plugins/task.js';
-import { readText } from '../../util/files.js';
+import { InputError, type TaskPlugin, readText } from '@xlt/plugin-api';
 
 /** One toy example: a feature vector and its label. */
 export interface ToyExample {

@@ -1,5 +1,5 @@
-import type { AveragingStrategy, RunInfo, WeightedCheckpoint } from '@xlt/core';
-import type { TestApi } from '@xlt/core/testing';
+import type { AveragingStrategy, RunInfo, WeightedCheckpoint } from '../plugins/averaging.js';
+import type { TestApi } from './test-api.js';
 import { conformanceContext, conformanceRuns, type TargetDevProbe } from './strategy-fixtures.js';
 
 /** What the conformance suite needs besides the strategy. */

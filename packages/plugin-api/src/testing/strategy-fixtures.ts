@@ -1,4 +1,5 @@
-import type { CheckpointInfo, Metrics, RunInfo, StrategyContext, WeightedCheckpoint } from '@xlt/core';
+import type { CheckpointInfo, RunInfo, StrategyContext, WeightedCheckpoint } from '../plugins/averaging.js';
+import type { Metrics } from '../plugins/task.js';
 
 /** Records whether any code read a checkpoint's `targetDev`, to check that non-oracle strategies never do. */
 export interface TargetDevProbe {

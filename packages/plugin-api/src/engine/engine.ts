@@ -3,6 +3,7 @@ import { Container, type ContainerModule } from 'inversify';
 import { AveragingStrategy } from '../plugins/averaging.js';
 import { TrainingBackend } from '../plugins/backend.js';
 import { CliCommand } from './command.js';
+import { CheckpointMerger } from '../plugins/merger.js';
 import { EncoderProvider } from '../plugins/encoder.js';
 import { ResultsSink } from '../plugins/results.js';
 import { TaskPlugin } from '../plugins/task.js';
@@ -23,6 +24,7 @@ export class Engine {
   readonly encoders: PluginRegistry<EncoderProvider>;
   readonly trainers: PluginRegistry<Trainer>;
   readonly sinks: PluginRegistry<ResultsSink>;
+  readonly mergers: PluginRegistry<CheckpointMerger>;
   readonly commands: PluginRegistry<CliCommand>;
 
   constructor(readonly container: Container) {
@@ -34,12 +36,13 @@ export class Engine {
     this.encoders = new PluginRegistry('encoder', all<EncoderProvider>(EncoderProvider));
     this.trainers = new PluginRegistry('trainer', all<Trainer>(Trainer));
     this.sinks = new PluginRegistry('results sink', all<ResultsSink>(ResultsSink));
+    this.mergers = new PluginRegistry('checkpoint merger', all<CheckpointMerger>(CheckpointMerger));
     this.commands = new PluginRegistry('command', all<CliCommand>(CliCommand));
   }
 
   /** Every extension point with its plugins, in the order `xlt plugins` prints them. */
   extensionPoints(): { kind: string; plugins: Plugin[] }[] {
-    return [this.tasks, this.strategies, this.backends, this.tokenizers, this.encoders, this.trainers, this.sinks].map(
+    return [this.tasks, this.strategies, this.mergers, this.backends, this.tokenizers, this.encoders, this.trainers, this.sinks].map(
       (r) => ({ kind: r.kind, plugins: r.all() as Plugin[] }),
     );
   }

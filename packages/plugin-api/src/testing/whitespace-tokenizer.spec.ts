@@ -16,6 +16,12 @@ describe('whitespaceTokenizer', () => {
     expect(await tokenizer.decode(e!.ids)).toBe('hello wo😀ld');
   });
 
+  it('splits at punctuation with splitPunctuation, each mark a word of its own', async () => {
+    const [e] = await whitespaceTokenizer({ splitPunctuation: true }).encode('Paris, 😀 né?');
+    expect(e!.offsets.slice(1, -1)).toEqual([[0, 3], [3, 5], [5, 6], [7, 9], [10, 12], [12, 13]]);
+    expect(e!.wordIds.slice(1, -1)).toEqual([0, 0, 1, 2, 3, 4]);
+  });
+
   it('gives the same id to the same piece and marks continuations', async () => {
     const [a] = await tokenizer.encode('abc abcabc');
     expect(a!.ids[1]).toBe(a!.ids[2]);

@@ -137,47 +137,38 @@ function aligned(bytes: Uint8Array, size: number): Uint8Array {
  */
 export function decodeFloat64(bytes: Uint8Array, dtype: FloatDtype, out?: Float64Array): Float64Array {
   const n = countOf(bytes, DTYPE_SIZES[dtype]);
-  const target = out ?? new Float64Array(n);
+  return decodeInto(bytes, dtype, out ?? new Float64Array(n), n);
+}
+
+/** Decodes little-endian float bytes of `dtype` into a Float32Array (F64 is rounded to nearest float32). */
+export function decodeFloat32(bytes: Uint8Array, dtype: FloatDtype, out?: Float32Array): Float32Array {
+  const n = countOf(bytes, DTYPE_SIZES[dtype]);
+  return decodeInto(bytes, dtype, out ?? new Float32Array(n), n);
+}
+
+/** The first `n` values of `bytes` as `dtype`, written into `target` (converted to its element type). */
+function decodeInto<T extends Float32Array | Float64Array>(bytes: Uint8Array, dtype: FloatDtype, target: T, n: number): T {
   const src = aligned(bytes, DTYPE_SIZES[dtype]);
-  if (dtype === 'F64') {
-    target.set(new Float64Array(src.buffer, src.byteOffset, n));
-  } else if (dtype === 'F32') {
-    const f = new Float32Array(src.buffer, src.byteOffset, n);
-    for (let i = 0; i < n; i++) target[i] = f[i]!;
-  } else if (dtype === 'F16') {
+  if (dtype === 'F64' || dtype === 'F32') {
+    // `set` across element types converts each value (float64 to float32 rounds to nearest, ties to even).
+    target.set(dtype === 'F64' ? new Float64Array(src.buffer, src.byteOffset, n) : new Float32Array(src.buffer, src.byteOffset, n));
+    return target;
+  }
+  const h = new Uint16Array(src.buffer, src.byteOffset, n);
+  if (dtype === 'F16') {
     const table = halfTable();
-    const h = new Uint16Array(src.buffer, src.byteOffset, n);
     for (let i = 0; i < n; i++) target[i] = table[h[i]!]!;
+  } else if (target instanceof Float32Array) {
+    // BF16 is the high half of a float32: write the bits straight into the output.
+    const u = new Uint32Array(target.buffer, target.byteOffset, n);
+    for (let i = 0; i < n; i++) u[i] = h[i]! << 16;
   } else {
-    const h = new Uint16Array(src.buffer, src.byteOffset, n);
     const f = new Float32Array(1);
     const u = new Uint32Array(f.buffer);
     for (let i = 0; i < n; i++) {
       u[0] = h[i]! << 16;
       target[i] = f[0]!;
     }
-  }
-  return target;
-}
-
-/** Decodes little-endian float bytes of `dtype` into a Float32Array (F64 is rounded to nearest float32). */
-export function decodeFloat32(bytes: Uint8Array, dtype: FloatDtype, out?: Float32Array): Float32Array {
-  const n = countOf(bytes, DTYPE_SIZES[dtype]);
-  const target = out ?? new Float32Array(n);
-  const src = aligned(bytes, DTYPE_SIZES[dtype]);
-  if (dtype === 'F32') {
-    target.set(new Float32Array(src.buffer, src.byteOffset, n));
-  } else if (dtype === 'F64') {
-    const f = new Float64Array(src.buffer, src.byteOffset, n);
-    for (let i = 0; i < n; i++) target[i] = f[i]!;
-  } else if (dtype === 'F16') {
-    const table = halfTable();
-    const h = new Uint16Array(src.buffer, src.byteOffset, n);
-    for (let i = 0; i < n; i++) target[i] = table[h[i]!]!;
-  } else {
-    const h = new Uint16Array(src.buffer, src.byteOffset, n);
-    const u = new Uint32Array(target.buffer, target.byteOffset, n);
-    for (let i = 0; i < n; i++) u[i] = h[i]! << 16;
   }
   return target;
 }

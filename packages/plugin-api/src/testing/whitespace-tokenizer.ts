@@ -8,6 +8,11 @@ export interface WhitespaceTokenizerOptions {
   readonly pieceLength?: number;
   /** Used when an encode call gives no `maxLength`. Default 512, like BERT. */
   readonly modelMaxLength?: number;
+  /**
+   * Also split words at punctuation, like BERT's pre-tokenizer: runs of letters, marks and digits are words, and
+   * every other non-space character is a word of its own (`Paris,` → `Paris` `,`). Default false.
+   */
+  readonly splitPunctuation?: boolean;
 }
 
 /** Id of the first ordinary piece: 0 pad, 1 [CLS], 2 [SEP], 3 [UNK], 4 [MASK]. */
@@ -21,9 +26,9 @@ interface Piece {
 
 /**
  * A tiny in-memory tokenizer for offline tests, with the layout of a BERT WordPiece tokenizer from HF
- * `tokenizers`: whitespace words split into pieces of up to `pieceLength` characters (continuations marked
- * `##`), ids hashed from the piece text, `[CLS] A [SEP] (B [SEP])`, BERT segment ids, UTF-16 offsets relative to
- * each input text (to each word for {@link Tokenizer.encodeWords}), `longest_first` / `only_first` /
+ * `tokenizers`: whitespace words (also cut at punctuation with `splitPunctuation`) split into pieces of up to
+ * `pieceLength` characters (continuations marked `##`), ids hashed from the piece text, `[CLS] A [SEP] (B [SEP])`,
+ * BERT segment ids, UTF-16 offsets relative to each input text (to each word for {@link Tokenizer.encodeWords}), `longest_first` / `only_first` /
  * `only_second` truncation and `stride` overflow windows as `return_overflowing_tokens=True` gives them.
  * Ids: pad 0, [CLS] 1, [SEP] 2, [UNK] 3. It needs no files, so task conformance runs anywhere.
  */
@@ -31,6 +36,7 @@ export function whitespaceTokenizer(options: WhitespaceTokenizerOptions = {}): T
   const vocabSize = options.vocabSize ?? 1000;
   const pieceLength = options.pieceLength ?? 3;
   const modelMaxLength = options.modelMaxLength ?? 512;
+  const words = options.splitPunctuation ? /[\p{L}\p{N}\p{M}]+|[^\s\p{L}\p{N}\p{M}]/gu : /\S+/gu;
   if (vocabSize <= FIRST_PIECE_ID) throw new RangeError(`vocabSize must exceed ${FIRST_PIECE_ID}, got ${vocabSize}`);
   // Hashing loses the text, so decode looks pieces up by the id they were last seen with.
   const seen = new Map<number, string>();
@@ -57,7 +63,7 @@ export function whitespaceTokenizer(options: WhitespaceTokenizerOptions = {}): T
   const tokenizeText = (text: string): Piece[] => {
     const out: Piece[] = [];
     let wordId = 0;
-    for (const match of text.matchAll(/\S+/gu)) splitWord(match[0], match.index, wordId++, out);
+    for (const match of text.matchAll(words)) splitWord(match[0], match.index, wordId++, out);
     return out;
   };
 
