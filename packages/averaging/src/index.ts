@@ -11,9 +11,22 @@ import { averageCommand } from './average-command.js';
 import { builtinStrategies } from './strategies/index.js';
 
 export * from './strategies/index.js';
-export * from './average-checkpoints.js';
-export * from './average-runs.js';
-export * from './run-folder.js';
+export {
+  COPIED_MODEL_FILES,
+  averageCheckpoints,
+  type WeightedPath,
+  type AverageOptions,
+  type AverageResult,
+} from './average-checkpoints.js';
+export { parseStrategyOptions, averageRuns, type AverageRunsOptions, type AveragedModel } from './average-runs.js';
+export {
+  CHECKPOINT_METADATA_KEYS,
+  stepFromName,
+  describeCheckpoint,
+  readRunFolder,
+  expandGlob,
+  runsFromInputs,
+} from './run-folder.js';
 export { averageCommand, parseOptionFlags, runAverageCommand } from './average-command.js';
 
 /**

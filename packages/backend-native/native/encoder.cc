@@ -150,33 +150,50 @@ void Encoder::layer_forward(int l, const float* x, LayerActs& a, bool training) 
   layernorm_fwd(y2, P + o.ln2g, P + o.ln2b, y2, training ? a.xhat2.data() : nullptr, a.rstd2.data(), N, H, shape.eps);
 }
 
+namespace {
+
+// The attention probabilities after dropout: P itself without dropout, else a masked copy in `scratch`. Forward and
+// backward call it alike, so the mask is replayed from the key, never stored.
+const float* dropped(const float* P, float* scratch, size_t n, double p, uint32_t key, uint64_t base) {
+  if (!(p > 0.0)) return P;
+  std::memcpy(scratch, P, n * sizeof(float));
+  dropout_block(scratch, n, p, key, base);
+  return scratch;
+}
+
+// Runs body(bh, b, off, scratch) for every (batch row b, head) pair in parallel: `off` is where the head's columns
+// start in a [B*T, H] activation, `scratch` holds 2*T*T floats of the calling thread.
+template <class Body>
+void for_each_head(int B, int nh, int T, int H, Body body) {
+  const int d = H / nh;
+  const size_t TT = (size_t)T * T;
+#pragma omp parallel for schedule(static)
+  for (int bh = 0; bh < B * nh; bh++) {
+    static thread_local std::vector<float> scratch;
+    if (scratch.size() < 2 * TT) scratch.resize(2 * TT);
+    const int b = bh / nh, h = bh % nh;
+    body(bh, b, (size_t)b * T * H + (size_t)h * d, scratch.data());
+  }
+}
+
+}  // namespace
+
 void Encoder::attention_forward(int l, LayerActs& a, bool training) {
-  const int H = shape.hidden, nh = shape.heads, d = H / nh, T = T_, B = B_;
+  const int H = shape.hidden, nh = shape.heads, d = H / nh, T = T_;
   const float sq = (float)std::sqrt((double)d);
   const double pa = training ? shape.attnDropout : 0.0;
   const uint32_t key = dropout_key(seed_, stream_of(l, 0));
   const size_t TT = (size_t)T * T;
-#pragma omp parallel for schedule(static)
-  for (int bh = 0; bh < B * nh; bh++) {
-    static thread_local std::vector<float> tmp;
-    if (tmp.size() < 2 * TT) tmp.resize(2 * TT);
-    const int b = bh / nh, h = bh % nh;
-    const size_t off = (size_t)b * T * H + (size_t)h * d;
-    float* S = training ? a.P.data() + bh * TT : tmp.data();
+  for_each_head(B_, nh, T, H, [&](int bh, int b, size_t off, float* tmp) {
+    float* S = training ? a.P.data() + bh * TT : tmp;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d, 1.f, a.q.data() + off, H, a.k.data() + off, H, 0.f, S,
                 T);
     const float* mb = maskBias_.data() + (size_t)b * T;
     for (int i = 0; i < T; i++) softmax_row(S + (size_t)i * T, mb, T, sq);
-    const float* Pd = S;
-    if (pa > 0.f) {
-      float* t2 = tmp.data() + TT;
-      std::memcpy(t2, S, TT * sizeof(float));
-      dropout_block(t2, TT, pa, key, bh * TT);
-      Pd = t2;
-    }
+    const float* Pd = dropped(S, tmp + TT, TT, pa, key, bh * TT);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d, T, 1.f, Pd, T, a.v.data() + off, H, 0.f,
                 a.ctx.data() + off, H);
-  }
+  });
 }
 
 void Encoder::backward(const float* dHidden) {
@@ -261,30 +278,19 @@ void Encoder::layer_backward(int l, const float* x, LayerActs& a, float* dy, flo
 }
 
 void Encoder::attention_backward(int l, LayerActs& a, const float* dctx) {
-  const int H = shape.hidden, nh = shape.heads, d = H / nh, T = T_, B = B_;
+  const int H = shape.hidden, nh = shape.heads, d = H / nh, T = T_;
   const float sq = (float)std::sqrt((double)d);
   const double pa = shape.attnDropout;
   const uint32_t key = dropout_key(seed_, stream_of(l, 0));
   const size_t TT = (size_t)T * T;
-#pragma omp parallel for schedule(static)
-  for (int bh = 0; bh < B * nh; bh++) {
-    static thread_local std::vector<float> tmp;
-    if (tmp.size() < 2 * TT) tmp.resize(2 * TT);
-    const int b = bh / nh, h = bh % nh;
-    const size_t off = (size_t)b * T * H + (size_t)h * d;
+  for_each_head(B_, nh, T, H, [&](int bh, int, size_t off, float* tmp) {
     const float* Pr = a.P.data() + bh * TT;
-    const float* Pd = Pr;
-    float* dP = tmp.data();
-    if (pa > 0.f) {
-      float* t2 = tmp.data() + TT;
-      std::memcpy(t2, Pr, TT * sizeof(float));
-      dropout_block(t2, TT, pa, key, bh * TT);
-      Pd = t2;
-    }
+    const float* Pd = dropped(Pr, tmp + TT, TT, pa, key, bh * TT);
+    float* dP = tmp;
     // dV = Pd^T dctx; dPd = dctx V^T.
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, d, T, 1.f, Pd, T, dctx + off, H, 0.f, dV_.data() + off, H);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d, 1.f, dctx + off, H, a.v.data() + off, H, 0.f, dP, T);
-    if (pa > 0.f) dropout_block(dP, TT, pa, key, bh * TT);
+    if (pa > 0.0) dropout_block(dP, TT, pa, key, bh * TT);
     // Softmax backward, then the 1/sqrt(d) scaling of the scores.
     for (int i = 0; i < T; i++) {
       float* g = dP + (size_t)i * T;
@@ -297,7 +303,7 @@ void Encoder::attention_backward(int l, LayerActs& a, const float* dctx) {
                 dQ_.data() + off, H);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, d, T, 1.f, dP, T, a.q.data() + off, H, 0.f,
                 dK_.data() + off, H);
-  }
+  });
 }
 
 void Encoder::zero_grads() {

@@ -1,13 +1,35 @@
 /**
- * `@xlt/core`: the engine of xlt. Extension points (each a symbol plus an interface of the same name), the
- * dependency-injected {@link Engine}, experiment config loading, file utilities and the `xlt` CLI frame.
+ * `@xlt/core`: the runtime of xlt on top of `@xlt/plugin-api` (which holds the extension points, the engine and
+ * safetensors I/O): experiment config, encoders, tokenizers, TF.js backends, trainer, model folders, the experiment
+ * runner, results sinks and the `xlt` CLI. Every name is listed here or in the index of its folder.
  * @packageDocumentation
  */
 import 'reflect-metadata';
 
-export * from './config/experiment-schema.js';
-export * from './config/load-experiment.js';
-export * from './util/duration.js';
+export {
+  pluginRef,
+  strategyRef,
+  languageData,
+  gridSchema,
+  headSchema,
+  trainingSchema,
+  experimentSchema,
+  type PluginRef,
+  type StrategyRef,
+  type HeadConfig,
+  type ExperimentConfig,
+} from './config/experiment-schema.js';
+export {
+  validateExperiment,
+  loadExperiment,
+  parseExperiment,
+  resolveRef,
+  duplicateStrategyNames,
+  optionsLabel,
+  strategyEntries,
+  type StrategyEntry,
+} from './config/load-experiment.js';
+export { formatDuration } from './util/duration.js';
 export * from './torch-bin/index.js';
 export * from './model/index.js';
 export { resolveModel, modelCacheFolder, type ResolveModelOptions } from './hub/resolve-model.js';

@@ -8,16 +8,31 @@ import { ContainerModule } from 'inversify';
 import { nerTask } from './ner-task.js';
 import { posTask } from './pos-task.js';
 
-export * from './tagged-sentence.js';
-export * from './labels.js';
-export * from './conllu-reader.js';
-export * from './conll-ner-reader.js';
-export * from './options.js';
-export * from './features.js';
-export * from './token-classification-head.js';
-export * from './seqeval.js';
-export * from './scoring.js';
-export * from './predictions.js';
+export { type TaggedSentence, type TagPrediction } from './tagged-sentence.js';
+export { UPOS_TAGS, isUpos, isNerTag, entityType, nerLabelSpace } from './labels.js';
+export { conlluFormat, parseConllu } from './conllu-reader.js';
+export {
+  wikiannFormat,
+  conllNerFormat,
+  parseConllNer,
+  type LanguagePrefixMode,
+  type ConllNerOptions,
+} from './conll-ner-reader.js';
+export { taggingOptionsSchema, parseTaggingOptions, type TaggingOptions } from './options.js';
+export { IGNORE_LABEL, featurizeTagging, collateTagging, decodeTagging, type TaggingFeature } from './features.js';
+export { createTokenClassificationHead } from './token-classification-head.js';
+export {
+  getEntities,
+  getStrictIob2Entities,
+  seqevalScores,
+  tagAccuracy,
+  type Entity,
+  type PrfScore,
+  type SeqevalScores,
+  type SeqevalMode,
+} from './seqeval.js';
+export { countUnseenLabels, posScores, nerScores } from './scoring.js';
+export { checkPredictionShape, formatTagPredictions, parseTagPredictions } from './predictions.js';
 export { readWithFormat } from './read-source.js';
 export { posTask, POS_TRUNCATED_TAG } from './pos-task.js';
 export { nerTask } from './ner-task.js';

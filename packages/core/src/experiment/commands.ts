@@ -5,6 +5,8 @@ import { type Engine, XltError, positiveInt, nonNegativeInt, type CliCommand, wr
 import { engineServices } from './engine-services.js';
 import { prepareExperiment } from './experiment-context.js';
 import { runPrepared } from './runner.js';
+import { ensureHead } from './head-step.js';
+import { runWorkers } from './workers.js';
 import { ARRAY_INDEX_VARIABLES, runUnits, selectedUnits, type UnitSelection } from './units.js';
 import type { ExperimentServices } from './services.js';
 import { ensureRun } from './train-step.js';
@@ -45,12 +47,18 @@ export function runCommand(services: ServicesFactory = engineServices): CliComma
         .option('--index <i>', `do only unit i (a run; \`xlt plan\` lists them); default from ${ARRAY_INDEX_VARIABLES.join(', ')}`, nonNegativeInt('--index'))
         .option('--shard <i/n>', 'do only the units whose index is i modulo n')
         .option('--aggregate', 'only average, evaluate and write results, once every unit is done (the job after an array)')
-        .action(async (file: string, opts: ExperimentFlags & UnitSelection & { aggregate?: boolean }) => {
+        .option('--workers <n>', 'train the units in n child processes (threads split between them), then aggregate', positiveInt('--workers'))
+        .action(async (file: string, opts: ExperimentFlags & UnitSelection & { aggregate?: boolean; workers?: number }) => {
           const note = (l: string) => process.stderr.write(`[xlt] ${l}\n`);
           const ctx = await prepareExperiment(file, engine, services(engine), { out: opts.out, backend: opts.backend, note });
           const indices = opts.aggregate ? undefined : selectedUnits(opts, ctx.runs.length);
           if (!indices) {
-            await runPrepared(ctx, { aggregate: opts.aggregate ?? false });
+            if (opts.workers && opts.workers > 1 && !opts.aggregate) {
+              // The shared head first, here, so that the workers find it instead of waiting for one of them.
+              await ensureHead(ctx);
+              await runWorkers({ config: file, out: ctx.layout.root, workers: opts.workers, ...(opts.backend ? { backend: opts.backend } : {}), stderr: (t) => process.stderr.write(t) });
+            }
+            await runPrepared(ctx, { aggregate: opts.aggregate ?? Boolean(opts.workers && opts.workers > 1) });
             return;
           }
           const outcomes = await runUnits(ctx, indices, (t) => process.stderr.write(t));

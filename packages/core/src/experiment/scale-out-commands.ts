@@ -7,6 +7,8 @@ import { prepareExperiment } from './experiment-context.js';
 import { experimentArguments, type ExperimentFlags, type ServicesFactory } from './commands.js';
 import { planUnits } from './units.js';
 import { sbatch, slurmScripts } from './slurm.js';
+import { indexedJobManifests } from './kubernetes.js';
+import type { ExperimentContext } from './experiment-context.js';
 
 /** `xlt plan EXPERIMENT`: the units (runs) with their stable indices and status, and how to run each. */
 export function planCommand(services: ServicesFactory = engineServices): CliCommand {
@@ -45,15 +47,21 @@ interface SubmitFlags extends ExperimentFlags {
   readonly partition?: string;
   readonly dryRun?: boolean;
   readonly submit?: boolean;
+  readonly image?: string;
+  readonly claim?: string;
+  readonly mountPath?: string;
 }
 
-/** `xlt submit slurm EXPERIMENT`: writes (and with `--submit`, submits) a job array of units and its aggregate job. */
+/**
+ * `xlt submit slurm|k8s EXPERIMENT`: for SLURM writes (and with `--submit`, submits) a job array of units and its
+ * aggregate job; for Kubernetes writes an Indexed Job of units and the aggregate Job (never applied).
+ */
 export function submitCommand(services: ServicesFactory = engineServices): CliCommand {
   return {
     id: 'submit',
-    description: 'Write a SLURM job array (one task per unit) and a dependent aggregate job for an experiment; --submit submits them',
+    description: 'Write a SLURM job array (one task per unit) and a dependent aggregate job (--submit submits them), or a Kubernetes Indexed Job and aggregate Job',
     configure(command: Command, engine: Engine) {
-      experimentArguments(command.argument('<scheduler>', 'the scheduler: slurm'), engine)
+      experimentArguments(command.argument('<scheduler>', 'the scheduler: slurm or k8s'), engine)
         .option('--parallel <k>', 'at most k tasks at once (--array=0-N%k)', positiveInt('--parallel'))
         .option('--cpus-per-task <n>', 'CPUs per task; compute threads follow them', positiveInt('--cpus-per-task'), 1)
         .option('--gpus-per-task <n>', 'GPUs per task (default 1 when the backend is a GPU backend, else 0)', positiveInt('--gpus-per-task'))
@@ -61,11 +69,18 @@ export function submitCommand(services: ServicesFactory = engineServices): CliCo
         .option('--time <limit>', 'time limit per task, as sbatch takes it (e.g. 4:00:00)')
         .option('--partition <name>', 'SLURM partition')
         .option('--dry-run', 'print the scripts instead of writing them')
-        .option('--submit', 'submit the array, then the aggregate job with --dependency=afterok on it')
+        .option('--submit', 'slurm: submit the array, then the aggregate job with --dependency=afterok on it')
+        .option('--image <image>', 'k8s: container image with xlt and its plugins installed')
+        .option('--claim <name>', 'k8s: PersistentVolumeClaim holding config, data, model and output (the same paths inside)')
+        .option('--mount-path <dir>', 'k8s: where the claim is mounted in the containers')
         .action(async (scheduler: string, file: string, opts: SubmitFlags) => {
-          if (scheduler !== 'slurm') throw new XltError(`Unknown scheduler "${scheduler}": xlt submit knows slurm.`);
+          if (scheduler !== 'slurm' && scheduler !== 'k8s') throw new XltError(`Unknown scheduler "${scheduler}": xlt submit knows slurm and k8s.`);
           const ctx = await prepareExperiment(file, engine, services(engine), { out: opts.out, backend: opts.backend, note: () => {} });
           const gpu = /gpu|cuda/i.test(ctx.config.backend);
+          if (scheduler === 'k8s') {
+            await writeKubernetes(ctx, file, opts, gpu);
+            return;
+          }
           const scripts = slurmScripts({
             config: resolve(ctx.configFile),
             out: ctx.layout.root,
@@ -103,3 +118,36 @@ export function submitCommand(services: ServicesFactory = engineServices): CliCo
     },
   };
 }
+
+/** `xlt submit k8s`: the Indexed Job of units and the aggregate Job, written to `<out>/k8s/` (or printed). */
+async function writeKubernetes(ctx: ExperimentContext, file: string, opts: SubmitFlags, gpu: boolean): Promise<void> {
+  const missing = (['image', 'claim', 'mountPath'] as const).filter((k) => !opts[k]);
+  if (missing.length) throw new XltError(`xlt submit k8s needs ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}.`);
+  const manifests = indexedJobManifests({
+    config: resolve(ctx.configFile),
+    out: ctx.layout.root,
+    units: ctx.runs.length,
+    name: ctx.config.name,
+    image: opts.image!,
+    claim: opts.claim!,
+    mountPath: opts.mountPath!,
+    ...(opts.parallel ? { parallel: opts.parallel } : {}),
+    cpusPerTask: opts.cpusPerTask,
+    gpusPerTask: opts.gpusPerTask ?? (gpu ? 1 : 0),
+    ...(opts.mem ? { mem: opts.mem } : {}),
+  });
+  if (opts.dryRun) {
+    process.stdout.write(`# units.yaml\n${manifests.units}---\n# aggregate.yaml\n${manifests.aggregate}`);
+    return;
+  }
+  const dir = join(ctx.layout.root, 'k8s');
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, 'units.yaml'), manifests.units);
+  await writeFileAtomic(join(dir, 'aggregate.yaml'), manifests.aggregate);
+  process.stdout.write(
+    `Wrote ${join(dir, 'units.yaml')} (${ctx.runs.length} units) and ${join(dir, 'aggregate.yaml')}. Then:\n` +
+      `  kubectl apply -f ${join(dir, 'units.yaml')} && kubectl wait --for=condition=complete --timeout=-1s job/${manifests.name}-units && kubectl apply -f ${join(dir, 'aggregate.yaml')}\n` +
+      `Config and output folder must have the same paths inside the containers (${file}, ${ctx.layout.root}).\n`,
+  );
+}
+

@@ -35,9 +35,14 @@ export interface SlurmScripts {
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** The `bin/xlt.js` of this installation (the same path from `src/experiment` and `dist/experiment`). */
+export function xltBin(): string {
+  return fileURLToPath(new URL('../../bin/xlt.js', import.meta.url));
+}
+
 /** This Node and the `xlt` of this installation, as the nodes (which share the file system) will run it. */
 export function defaultXltCommand(): string {
-  return `${quote(process.execPath)} ${quote(fileURLToPath(new URL('../../bin/xlt.js', import.meta.url)))}`;
+  return `${quote(process.execPath)} ${quote(xltBin())}`;
 }
 
 /**

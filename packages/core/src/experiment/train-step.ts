@@ -51,10 +51,11 @@ export function runMarker(ctx: ExperimentContext, key: string): Promise<RunDoneM
  * not) and keeps it frozen. Each checkpoint of an evaluated run is then scored on source dev data (for selection
  * and greedy soup) and, when an oracle strategy runs, on each target's dev data; `done.json` is written last.
  */
-export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?: GridProgress, options: { readonly waitForLock?: boolean } = {}): Promise<CheckpointInfo[]> {
+export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?: GridProgress, options: { readonly waitForLock?: boolean; readonly onFinishedBefore?: () => void } = {}): Promise<CheckpointInfo[]> {
   const done = await finishedRun(ctx, run.key);
   if (done) {
     progress?.runDone(run.key, true);
+    options.onFinishedBefore?.();
     return done;
   }
   const shared = await ensureHead(ctx, progress);
@@ -74,7 +75,9 @@ export async function ensureRun(ctx: ExperimentContext, run: RunSpec, progress?:
   return withWorkLock(ctx.layout.lockFile(`run=${run.key}`), `Training run ${run.key}`, async () => {
     const finished = await finishedRun(ctx, run.key);
     if (finished) {
+      // Another process finished it while this one waited for the head or the lock.
       progress?.runDone(run.key, true);
+      options.onFinishedBefore?.();
       return finished;
     }
     return trainAndScore(ctx, run, { model, init, shared }, progress);

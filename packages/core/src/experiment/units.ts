@@ -88,7 +88,9 @@ export async function runUnits(ctx: ExperimentContext, indices: readonly number[
       continue;
     }
     try {
-      outcomes.push({ index, key: run.key, result: 'trained', checkpoints: await ensureRun(ctx, run, progress) });
+      let finishedBefore = false;
+      const checkpoints = await ensureRun(ctx, run, progress, { onFinishedBefore: () => (finishedBefore = true) });
+      outcomes.push({ index, key: run.key, result: finishedBefore ? 'done' : 'trained', checkpoints });
     } catch (error) {
       if (!(error instanceof XltError) || !/ is being done by /.test(error.message)) throw error;
       stderr(`[xlt] unit ${index}: ${error.message}\n`);
