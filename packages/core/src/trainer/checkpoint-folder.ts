@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type EncoderConfig,
@@ -85,7 +86,9 @@ export function checkpointFolder(runDir: string, step: number): string {
 export async function writeCheckpointFolder(runDir: string, step: number, contents: CheckpointContents): Promise<string> {
   await mkdir(runDir, { recursive: true });
   const target = checkpointFolder(runDir, step);
-  const tmp = await mkdtemp(join(runDir, `.checkpoint-${step}.partial-`));
+  // mkdir, not mkdtemp: mkdtemp's 0700 would survive the rename and lock other users of a shared folder out.
+  const tmp = join(runDir, `.checkpoint-${step}.partial-${randomBytes(6).toString('hex')}`);
+  await mkdir(tmp);
   try {
     const config = taskModelConfig(contents.config, contents);
     await writeFileAtomic(join(tmp, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
