@@ -202,7 +202,7 @@ describe('averageCheckpoints: bad input gives a clear error and no output', () =
     ['NaN when rejectNaN is on', async () => ({
       plan: [{ path: await good('a.safetensors', 1), weight: 1 }, { path: await withValue('nan.safetensors', NaN), weight: 1 }],
       options: { rejectNaN: true },
-    }), /nan\.safetensors at "bert\.encoder\.layer\.0\.attention\.self\.query\.bias"\[2\] \(byte \d+\): expected a finite value \(rejectNaN is on\), found NaN/],
+    }), /nan\.safetensors at "bert\.encoder\.layer\.0\.attention\.self\.query\.bias"\[2\] \(byte \d+\): expected a finite value \(NaN and infinity are refused; --allow-non-finite averages them\), found NaN/],
     ['infinity when rejectNaN is on', async () => ({
       plan: [{ path: await withValue('inf.safetensors', -Infinity), weight: 1 }],
       options: { rejectNaN: true },

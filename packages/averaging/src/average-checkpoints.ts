@@ -55,7 +55,7 @@ export interface AverageOptions {
   readonly fsync?: boolean;
   /** Largest shard of a folder output; default: the largest shard of the first input (unsharded input: no limit). */
   readonly maxShardBytes?: number;
-  /** Replace an existing output folder (files are always replaced atomically). */
+  /** Replace an existing output file or folder (atomically); without it an existing output is an error. */
   readonly overwrite?: boolean;
   /** Extra `__metadata__` entries of the output. */
   readonly metadata?: Readonly<Record<string, string>>;
@@ -350,6 +350,7 @@ export async function averageCheckpoints(
         : {}),
     };
     if (ref.folder === undefined) {
+      if (existsSync(outPath) && !options.overwrite) throw new XltError(`Output ${outPath} already exists; choose another --out or pass overwrite`);
       await writeSafetensors(outPath, tensors, metadata, write);
     } else {
       await writeModelFolder(ref, outPath, tensors, metadata, options, write);

@@ -1,7 +1,8 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildProgram, coreModule } from '@xlt/core';
-import { createEngine, openCheckpoint, type Engine } from '@xlt/plugin-api';
+import { createEngine, openCheckpoint, writeSafetensors, type Engine } from '@xlt/plugin-api';
 import { tempDir } from '@xlt/plugin-api/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { averagingModule } from './index.js';
@@ -70,6 +71,34 @@ describe('xlt average', () => {
     for (let i = 0; i < 3; i++) expect(va![i]).toBe(Math.fround((vx![i]! + vy![i]!) / 2));
     await Promise.all([x!, y!, avg!].map((c) => c.close()));
     expect(stdout).toMatch(/0\.500000 .*a\.safetensors/);
+  });
+
+  it('refuses an input with NaN or infinity by default, naming file, tensor and element, and averages it with --allow-non-finite', async () => {
+    const [a, b, out] = [join(dir, 'a.safetensors'), join(dir, 'b.safetensors'), join(dir, 'avg.safetensors')];
+    await writeSafetensors(a, [{ name: 'w', dtype: 'F32', shape: [3], data: new Float32Array([1, 2, 3]) }]);
+    await writeSafetensors(b, [{ name: 'w', dtype: 'F32', shape: [3], data: new Float32Array([1, Number.NaN, 3]) }]);
+    await expect(xlt('average', a, b, '--out', out)).rejects.toThrow(`${b} at "w"[1] (byte 68): expected a finite value (NaN and infinity are refused; --allow-non-finite averages them), found NaN`);
+    expect(existsSync(out)).toBe(false);
+    await xlt('average', a, b, '--out', out, '--allow-non-finite');
+    const avg = await openCheckpoint(out);
+    expect(Array.from(await avg.readFloat64('w'))).toEqual([1, Number.NaN, 3]);
+    await avg.close();
+  });
+
+  it('refuses an output that is one of the inputs or holds one, and an existing output without --overwrite', async () => {
+    const [a, b] = [join(dir, 'a.safetensors'), join(dir, 'b.safetensors')];
+    await writeToyCheckpoint(a, 1);
+    await writeToyCheckpoint(b, 2);
+    const before = await readFile(a);
+    await expect(xlt('average', a, b, '--out', a)).rejects.toThrow(`--out: expected an output path that is not one of the inputs nor a folder holding one, found ${a}, which is the input ${a}`);
+    await expect(xlt('average', join(dir, 'run', 'c.safetensors'), '--out', join(dir, 'run'))).rejects.toThrow('which holds the input');
+    expect((await readFile(a)).equals(before)).toBe(true);
+    const out = join(dir, 'avg.safetensors');
+    await writeFile(out, 'an older result');
+    await expect(xlt('average', a, b, '--out', out)).rejects.toThrow(`Output ${out} already exists; choose another --out or pass overwrite`);
+    expect(await readFile(out, 'utf8')).toBe('an older result');
+    await xlt('average', a, b, '--out', out, '--overwrite');
+    expect((await openCheckpoint(out)).tensors.size).toBeGreaterThan(0);
   });
 
   it('--strategy checkpoint-average --option lastK=2 over two run folders writes one model per run', async () => {

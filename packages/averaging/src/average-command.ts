@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import {
   InputError,
@@ -23,7 +23,9 @@ interface AverageFlags {
   option: string[];
   inputs?: string[];
   dtype?: string;
+  /** @deprecated non-finite inputs are refused by default now; kept so that old command lines still parse. */
   rejectNan?: boolean;
+  allowNonFinite?: boolean;
   metric?: string;
   /** Parsed by {@link positiveInt} on the command line; checked again here for callers from code. */
   maxShardBytes?: number;
@@ -54,11 +56,23 @@ function report(models: readonly AveragedModel[] | readonly { out: string; input
   if (oracle) process.stdout.write('ORACLE: this strategy used target-language dev data; its results are not zero-shot (ZS-XLT) results.\n');
 }
 
+/** An output that is one of the inputs, or a folder holding one, would be replaced while it is read. */
+function refuseOutputOverInput(out: string, inputs: readonly string[]): void {
+  const target = resolve(out);
+  for (const input of inputs) {
+    const source = resolve(input);
+    if (source === target || source.startsWith(`${target}${sep}`)) {
+      throw new InputError([{ file: '--out', expected: 'an output path that is not one of the inputs nor a folder holding one', found: `${out}, which ${source === target ? 'is' : 'holds'} the input ${input}` }]);
+    }
+  }
+}
+
 /** The action of `xlt average`, callable from code and tests. */
 export async function runAverageCommand(engine: Engine, positional: readonly string[], flags: AverageFlags): Promise<void> {
   const write: AverageOptions = {
     ...(flags.dtype !== undefined ? { dtype: outputDtype(flags.dtype) } : {}),
-    rejectNaN: flags.rejectNan ?? false,
+    // NaN or infinity in an input would average to garbage that evaluates with exit code 0: refused unless asked.
+    rejectNaN: !flags.allowNonFinite,
     overwrite: flags.overwrite ?? false,
     ...(flags.maxShardBytes !== undefined ? { maxShardBytes: flags.maxShardBytes } : {}),
   };
@@ -67,6 +81,7 @@ export async function runAverageCommand(engine: Engine, positional: readonly str
   }
   const inputs = [...(flags.inputs ?? []), ...positional];
   if (inputs.length === 0) throw new XltError('xlt average: give the checkpoints or run folders to average (INPUT... or --inputs)');
+  refuseOutputOverInput(flags.out, inputs);
   const runs: RunInfo[] = await runsFromInputs(inputs);
   if (!flags.strategy) {
     if (flags.option.length) throw new XltError('xlt average: --option needs --strategy');
@@ -112,10 +127,11 @@ export const averageCommand: CliCommand = {
       .option('--option <key=value>', 'a strategy option, e.g. lastK=3 or weights=[1,2]; repeatable', (v: string, prev: string[]) => [...prev, v], [])
       .option('--inputs <paths...>', 'checkpoints to average uniformly (same as positional inputs)')
       .option('--dtype <dtype>', 'output dtype of float tensors: F32, F16, BF16 or F64 (default: as the input)')
-      .option('--reject-nan', 'fail when an input holds NaN or an infinite value')
+      .option('--allow-non-finite', 'average inputs that hold NaN or infinite values (refused by default)')
+      .option('--reject-nan', 'kept for old command lines: non-finite inputs are refused by default')
       .option('--metric <name>', 'source-dev metric for ranking strategies (default: the one recorded in the checkpoints)')
       .option('--max-shard-bytes <n>', 'largest output shard in bytes (default: as the first input)', positiveInt('--max-shard-bytes'))
-      .option('--overwrite', 'replace an existing output folder')
+      .option('--overwrite', 'replace an existing output file or folder')
       .action((positional: string[], flags: AverageFlags) => runAverageCommand(engine, positional, flags));
   },
 };

@@ -36,7 +36,8 @@ export { averageCommand, parseOptionFlags, runAverageCommand } from './average-c
 export const streamingMean: CheckpointMerger = {
   id: 'streaming-mean',
   description: 'weighted mean of every tensor, streamed from safetensors, accumulated in float64',
-  merge: async (plan, out) => void (await averageCheckpoints(plan, out)),
+  // Non-finite weights in a checkpoint are refused: a NaN average would evaluate to garbage with no error.
+  merge: async (plan, out) => void (await averageCheckpoints(plan, out, { rejectNaN: true })),
 };
 
 /** The container module of this package: binds every built-in strategy and the `xlt average` command. */

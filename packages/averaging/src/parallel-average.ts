@@ -50,7 +50,7 @@ export function nonFiniteError(input: SafetensorsCheckpoint, name: string, index
     {
       file: t.file,
       path: `${JSON.stringify(name)}[${index}] (byte ${t.start + index * DTYPE_SIZES[t.dtype]})`,
-      expected: 'a finite value (rejectNaN is on)',
+      expected: 'a finite value (NaN and infinity are refused; --allow-non-finite averages them)',
       found: String(value),
     },
   ]);

@@ -158,6 +158,21 @@ describe('train', () => {
     expect(ws.get('bert.encoder.layer.0.output.dense.weight')).not.toEqual(start);
   });
 
+  test('a non-finite gradient norm stops training before the update, naming the step and the run', async () => {
+    const j = await job('nan-gradient', { epochs: 1 });
+    const runtime = j.runtime;
+    let calls = 0;
+    // From the 3rd step on the encoder reports an infinite gradient (what an overflow in backward gives).
+    const poisoned = new Proxy(runtime, {
+      get(target, key) {
+        if (key === 'gradientSquaredNorm') return () => (++calls >= 3 ? Number.POSITIVE_INFINITY : target.gradientSquaredNorm());
+        const value = Reflect.get(target, key, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    await expect(train({ ...j, runtime: poisoned })).rejects.toThrow(`Training diverged: the gradient norm is Infinity at step 3 of ${join(root, 'nan-gradient')}`);
+  });
+
   test('invalid settings are reported all at once', async () => {
     await expect(train(await job('bad', { batchSize: 0, epochs: 1.5, learningRate: -1 }))).rejects.toThrow(
       /batchSize must be a whole number >= 1, found 0\n.*epochs must be a whole number >= 1, found 1.5\n.*learningRate must be > 0/s,

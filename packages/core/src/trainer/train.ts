@@ -136,7 +136,11 @@ export async function train<F extends Feature>(job: TrainingJob<F>): Promise<Tra
     }
     if (!Number.isFinite(stepLoss)) throw new XltError(`Training diverged: the loss is ${stepLoss} at step ${step + 1} of ${job.runDir}.`);
 
-    clipGradients(options.maxGradNorm, runtime, frozen ? [] : Object.values(headGrads));
+    const gradientNorm = clipGradients(options.maxGradNorm, runtime, frozen ? [] : Object.values(headGrads));
+    // A NaN or infinite gradient would pass clipping (its coefficient is NaN) and poison every weight through AdamW.
+    if (!Number.isFinite(gradientNorm)) {
+      throw new XltError(`Training diverged: the gradient norm is ${gradientNorm} at step ${step + 1} of ${job.runDir} (loss ${stepLoss}); nothing of this step was applied. Lower the learning rate or check the data.`);
+    }
     learningRate = learningRateAt(step, totalSteps, options);
     const adam: AdamWStep = {
       learningRate,
