@@ -37,7 +37,14 @@ export function parseLocated(text: string, file: string): LocatedDocument {
     const pos = lineCounter.linePos(best.range[0]);
     return { line: pos.line, column: pos.col };
   };
-  return { file, value: doc.toJS(), locate };
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // yaml stops alias bombs (anchors expanding exponentially) with a ReferenceError: a bad input, not a crash.
+    throw new InputError([{ file, expected: 'JSON or YAML whose aliases expand to a reasonable size', found: (error as Error).message }], `Cannot parse ${file}:`);
+  }
+  return { file, value, locate };
 }
 
 /** Reads and parses a JSON or YAML file. */
