@@ -42,6 +42,14 @@ double num(napi_env env, napi_value v, const char* what) {
   return d;
 }
 
+// A whole number in [lo, hi]: sizes and counts from JavaScript, checked before they index or size anything.
+int whole(napi_env env, napi_value v, const char* what, double lo, double hi = 2147483647.0) {
+  const double d = num(env, v, what);
+  if (!(d >= lo && d <= hi && d == std::floor(d)))
+    throw JsError{2, std::string(what) + ": expected a whole number in [" + std::to_string((long long)lo) + ", " + std::to_string((long long)hi) + "], found " + std::to_string(d)};
+  return (int)d;
+}
+
 napi_value prop(napi_env env, napi_value obj, const char* name) {
   napi_value v;
   CHECK(napi_get_named_property(env, obj, name, &v));
@@ -119,23 +127,36 @@ napi_value Construct(napi_env env, napi_callback_info info) {
     napi_env env = c.env;
     napi_value s = c.args[0];
     xlt::EncoderShape sh{};
-    sh.layers = (int)num(env, prop(env, s, "layers"), "layers");
-    sh.hidden = (int)num(env, prop(env, s, "hidden"), "hidden");
-    sh.heads = (int)num(env, prop(env, s, "heads"), "heads");
-    sh.ffn = (int)num(env, prop(env, s, "ffn"), "ffn");
-    sh.vocab = (int)num(env, prop(env, s, "vocab"), "vocab");
-    sh.maxPos = (int)num(env, prop(env, s, "maxPos"), "maxPos");
-    sh.typeVocab = (int)num(env, prop(env, s, "typeVocab"), "typeVocab");
+    sh.layers = whole(env, prop(env, s, "layers"), "layers", 0, 1024);
+    sh.hidden = whole(env, prop(env, s, "hidden"), "hidden", 1, 1 << 16);
+    sh.heads = whole(env, prop(env, s, "heads"), "heads", 1, sh.hidden);
+    if (sh.hidden % sh.heads != 0) throw JsError{2, "heads: must divide hidden (" + std::to_string(sh.hidden) + "), found " + std::to_string(sh.heads)};
+    sh.ffn = whole(env, prop(env, s, "ffn"), "ffn", 1, 1 << 20);
+    sh.vocab = whole(env, prop(env, s, "vocab"), "vocab", 1);
+    sh.maxPos = whole(env, prop(env, s, "maxPos"), "maxPos", 1, 1 << 20);
+    sh.typeVocab = whole(env, prop(env, s, "typeVocab"), "typeVocab", 1, 1 << 16);
     sh.eps = (float)num(env, prop(env, s, "eps"), "eps");
+    if (!(sh.eps > 0)) throw JsError{2, "eps: must be positive"};
     sh.hiddenDropout = num(env, prop(env, s, "hiddenDropout"), "hiddenDropout");
     sh.attnDropout = num(env, prop(env, s, "attnDropout"), "attnDropout");
-    sh.wordPad = (int)num(env, prop(env, s, "wordPad"), "wordPad");
-    sh.posPad = (int)num(env, prop(env, s, "posPad"), "posPad");
-    const size_t total = (size_t)num(env, c.args[1], "total");
+    if (!(sh.hiddenDropout >= 0 && sh.hiddenDropout < 1 && sh.attnDropout >= 0 && sh.attnDropout < 1)) throw JsError{2, "dropout rates must be in [0, 1)"};
+    sh.wordPad = whole(env, prop(env, s, "wordPad"), "wordPad", -1, sh.vocab - 1);
+    sh.posPad = whole(env, prop(env, s, "posPad"), "posPad", -1, sh.maxPos - 1);
+    const double totalIn = num(env, c.args[1], "total");
+    if (!(totalIn >= 1 && totalIn <= 9007199254740991.0 && totalIn == std::floor(totalIn))) throw JsError{2, "total: expected a whole number of floats >= 1"};
+    const size_t total = (size_t)totalIn;
     const size_t nOff = 5 + 16 * (size_t)sh.layers;
     const double* off = typed<double>(env, c.args[2], nOff, "layout");
-    for (size_t i = 0; i < nOff; i++)
-      if (off[i] < 0 || off[i] >= (double)total) throw JsError{2, "layout offset outside the parameter arena"};
+    // Every tensor must lie wholly inside the arena: a large vocabulary over a small buffer must not reach past it.
+    const double H = sh.hidden, F = sh.ffn;
+    const double embSizes[5] = {sh.vocab * H, sh.maxPos * H, sh.typeVocab * H, H, H};
+    const double layerSizes[16] = {H * H, H, H * H, H, H * H, H, H * H, H, H, H, F * H, F, H * F, H, H, H};
+    for (size_t i = 0; i < nOff; i++) {
+      const double size = i < 5 ? embSizes[i] : layerSizes[(i - 5) % 16];
+      if (!(off[i] >= 0 && off[i] == std::floor(off[i]) && off[i] + size <= (double)total))
+        throw JsError{2, "layout[" + std::to_string(i) + "]: a tensor of " + std::to_string((long long)size) + " floats at offset " + std::to_string(off[i]) +
+                             " does not fit in the parameter arena of " + std::to_string(total) + " floats"};
+    }
     xlt::EmbeddingOffsets emb{(size_t)off[0], (size_t)off[1], (size_t)off[2], (size_t)off[3], (size_t)off[4]};
     std::vector<xlt::LayerOffsets> layers(sh.layers);
     for (int l = 0; l < sh.layers; l++) {
@@ -183,7 +204,7 @@ napi_value Forward(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
     napi_env env = c.env;
     auto& e = c.enc();
-    const int B = (int)num(env, c.args[4], "batchSize"), T = (int)num(env, c.args[5], "sequenceLength");
+    const int B = whole(env, c.args[4], "batchSize", 1), T = whole(env, c.args[5], "sequenceLength", 1);
     const size_t N = (size_t)B * T;
     const int32_t* ids = typed<int32_t>(env, c.args[0], N, "inputIds");
     const int32_t* types = typed<int32_t>(env, c.args[1], N, "tokenTypeIds");

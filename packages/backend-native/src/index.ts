@@ -11,7 +11,8 @@ import { NativeBackend } from './native-backend.js';
 export { NativeBackend, nativeShape, nativeThreads } from './native-backend.js';
 export { NativeEncoderRuntime } from './native-encoder-runtime.js';
 export { arenaLayout, type ArenaLayout, type ArenaSlot } from './layout.js';
-export { loadAddon, addonPath, type AddonLoad, type NativeAddon, type NativeEncoderHandle, type NativeShape, type NativeAdamW } from './addon.js';
+// The raw addon (loadAddon, its handle types) stays internal: the runtime validates what reaches it.
+export { addonPath, type AddonLoad } from './addon.js';
 
 /** The container module of this package: binds {@link NativeBackend} to the core `TrainingBackend` extension point. */
 export const nativeModule = new ContainerModule(({ bind }) => {
