@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeQuickstart } from '@xlt/core';
@@ -62,6 +63,21 @@ describe('xlt run --workers 2 and the unit commands on the quickstart grid (4 ru
     const said = [a.stderr, b.stderr].map((e) => /unit 1 \(.*\): (trained|already done|held by another process, left to it)/.exec(e)?.[1]);
     expect(said.filter((x) => x === 'trained')).toHaveLength(1);
     expect(said.filter((x) => x === 'already done' || x === 'held by another process, left to it')).toHaveLength(1);
+  });
+
+  it('a unit whose lock a live process holds is reported, not trained, and the command exits 0', async () => {
+    const out = join(dir, 'held');
+    const plan = JSON.parse((await xlt(['plan', config, '--out', out, '--json'])).stdout) as { units: { key: string }[] };
+    const lock = join(out, 'locks', `run=${plan.units[2]!.key}.lock`);
+    await mkdir(join(out, 'locks'), { recursive: true });
+    // This test process is the live holder (same host, running pid), as another xlt would be.
+    await writeFile(lock, JSON.stringify({ pid: process.pid, host: hostname(), since: 'now' }));
+    const second = await xlt(['run', config, '--out', out, '--index', '2']);
+    expect(second.code, second.stderr.slice(-2000)).toBe(0);
+    expect(second.stderr).toContain(`Training run ${plan.units[2]!.key} is being done by process ${process.pid} on ${hostname()}`);
+    expect(second.stderr).toMatch(/unit 2 \(.*\): held by another process, left to it/);
+    expect(existsSync(join(out, 'runs', plan.units[2]!.key, 'done.json'))).toBe(false);
+    expect(existsSync(lock)).toBe(true);
   });
 
   it('a unit killed (SIGKILL) as its first checkpoint is written, and the aggregate killed mid-evaluation, resume to the same results', async () => {
