@@ -1,31 +1,15 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@xlt/plugin-api/testing';
 import { repoRoot } from './pack.js';
+import { xlt as runXlt, type Outcome } from './run-xlt.js';
 
 /** The synthetic target languages the quickstart promises (README: "a small synthetic benchmark"). */
 const TARGETS = ['syn-near', 'syn-mid', 'syn-far'];
 
-interface Outcome {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the built `xlt` from the repository root, as a user would after `npm ci`, and never rejects. */
-function xlt(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [join('packages', 'core', 'bin', 'xlt.js'), ...args],
-      { cwd: repoRoot, env, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
-    );
-  });
-}
+const xlt = (args: readonly string[], env: NodeJS.ProcessEnv) => runXlt(args, 600_000, env);
 
 interface ResultsJson {
   readonly records: readonly { strategy: string; run: string; language: string; metric: string; value: number }[];

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -6,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeQuickstart } from '@xlt/core';
 import { tempDir } from '@xlt/plugin-api/testing';
 import { repoRoot } from './pack.js';
-import type { Outcome } from './run-xlt.js';
+import { xlt as runXlt, type Outcome } from './run-xlt.js';
 import { requireSlurm, startLocalCluster, type LocalCluster } from './slurm/local-cluster.js';
 
 /**
@@ -18,13 +17,7 @@ import { requireSlurm, startLocalCluster, type LocalCluster } from './slurm/loca
 // One compute thread everywhere, as the array's tasks get (--cpus-per-task 1): the same arithmetic in both.
 const THREADS = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', TF_NUM_INTRAOP_THREADS: '1', XLT_NATIVE_THREADS: '1' };
 
-function xlt(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Outcome> {
-  return new Promise((done) => {
-    execFile(process.execPath, [join('packages', 'core', 'bin', 'xlt.js'), ...args], { cwd: repoRoot, env, timeout: 900_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
-      done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
-    );
-  });
-}
+const xlt = (args: readonly string[], env: NodeJS.ProcessEnv) => runXlt(args, 900_000, env);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

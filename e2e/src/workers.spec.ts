@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -7,18 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeQuickstart } from '@xlt/core';
 import { tempDir } from '@xlt/plugin-api/testing';
 import { repoRoot } from './pack.js';
-import type { Outcome } from './run-xlt.js';
+import { xlt as runXlt, type Outcome } from './run-xlt.js';
 
 // One compute thread in every process, so the arithmetic is the same in one process and in two workers.
 const ENV = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', TF_NUM_INTRAOP_THREADS: '1', XLT_NATIVE_THREADS: '1' };
 
-function xlt(args: readonly string[], env: NodeJS.ProcessEnv = ENV): Promise<Outcome> {
-  return new Promise((done) => {
-    execFile(process.execPath, [join('packages', 'core', 'bin', 'xlt.js'), ...args], { cwd: repoRoot, env, timeout: 600_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
-      done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
-    );
-  });
-}
+const xlt = (args: readonly string[], env: NodeJS.ProcessEnv = ENV) => runXlt(args, 600_000, env);
 
 describe('xlt run --workers 2 and the unit commands on the quickstart grid (4 runs)', () => {
   let dir: string;
