@@ -361,12 +361,18 @@ export async function averageCheckpoints(
   }
 }
 
-async function writeModelFolder(
+/**
+ * Writes `tensors` as a complete HF model folder at `outPath`, sharded like `ref` (or by `maxShardBytes`), with
+ * {@link COPIED_MODEL_FILES} copied from `ref`'s folder: built in a temporary folder beside it and renamed, so a
+ * failure leaves nothing at `outPath`. An existing non-empty folder is replaced only with `overwrite`. Shared with
+ * the merge executor (`mergeCheckpoints`).
+ */
+export async function writeModelFolder(
   ref: SafetensorsCheckpoint,
   outPath: string,
   tensors: TensorToWrite[],
   metadata: Record<string, string>,
-  options: AverageOptions,
+  options: Pick<AverageOptions, 'maxShardBytes' | 'overwrite'>,
   write: WriteSafetensorsOptions,
 ): Promise<void> {
   if (existsSync(outPath)) {

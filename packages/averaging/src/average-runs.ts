@@ -8,6 +8,7 @@ import {
   type WeightedCheckpoint,
 } from '@xlt/plugin-api';
 import { averageCheckpoints, type AverageOptions, type AverageResult } from './average-checkpoints.js';
+import { mergeCheckpoints, type MergeOptions } from './merge-methods/merge-checkpoints.js';
 
 /** Options of {@link averageRuns}: where to write, the strategy context, and the streaming options. */
 export interface AverageRunsOptions extends AverageOptions {
@@ -18,6 +19,11 @@ export interface AverageRunsOptions extends AverageOptions {
   readonly out: string;
   /** The strategy context; default `{ primaryMetric: 'accuracy' }` without source-dev evaluation. */
   readonly context?: StrategyContext;
+  /**
+   * Merge each plan with this method (`{ method: 'ties', params: { density: 0.5 }, base }`) instead of the weighted
+   * mean; `dtype`, `overwrite`, `maxShardBytes`, `fsync` and `metadata` above apply to it too.
+   */
+  readonly merge?: MergeOptions;
 }
 
 /** One model made by {@link averageRuns}. */
@@ -68,8 +74,14 @@ export async function averageRuns(
     const plan = await strategy.plan(group, parsed, context);
     const isFile = plan[0]?.checkpoint.path.endsWith('.safetensors') ?? false;
     const out = groups.length === 1 ? write.out : join(write.out, isFile ? `${group[0]!.id}.safetensors` : group[0]!.id);
-    const result = await averageCheckpoints(plan, out, write);
+    const result = write.merge ? await mergeCheckpoints(plan, out, { ...mergeWriteOptions(write), ...write.merge }) : await averageCheckpoints(plan, out, write);
     results.push({ ...result, plan, ...(strategy.scope === 'per-run' ? { run: group[0]!.id } : {}) });
   }
   return results;
+}
+
+/** The write options of an average that also apply to a merge. */
+function mergeWriteOptions(write: AverageRunsOptions): Partial<MergeOptions> {
+  const { dtype, overwrite, maxShardBytes, fsync, metadata } = write;
+  return Object.fromEntries(Object.entries({ dtype, overwrite, maxShardBytes, fsync, metadata }).filter(([, v]) => v !== undefined));
 }

@@ -1,19 +1,23 @@
 /**
  * `@xlt/averaging`: checkpoint averaging (CA), run averaging (RA), CA+RA, EMA, greedy soups and checkpoint
  * selection, as {@link AveragingStrategy} plugins that only choose and weight, plus one streaming averager over
- * safetensors that does the arithmetic for all of them, and the `xlt average` command.
+ * safetensors that does the arithmetic for all of them, mergekit's merge methods (task arithmetic, TIES, DARE,
+ * model stock, SLERP) as {@link MergeMethod} plugins with their executor, and the `xlt average` command.
  * @packageDocumentation
  */
 import { ContainerModule } from 'inversify';
-import { AveragingStrategy, CheckpointMerger, CliCommand } from '@xlt/plugin-api';
+import { AveragingStrategy, CheckpointMerger, CliCommand, MergeMethod } from '@xlt/plugin-api';
 import { averageCheckpoints } from './average-checkpoints.js';
 import { averageCommand } from './average-command.js';
+import { builtinMergeMethods } from './merge-methods/builtins.js';
 import { builtinStrategies } from './strategies/index.js';
 
 export * from './strategies/index.js';
+export * from './merge-methods/index.js';
 export {
   COPIED_MODEL_FILES,
   averageCheckpoints,
+  writeModelFolder,
   type WeightedPath,
   type AverageOptions,
   type AverageResult,
@@ -40,9 +44,13 @@ export const streamingMean: CheckpointMerger = {
   merge: async (plan, out) => void (await averageCheckpoints(plan, out, { rejectNaN: true })),
 };
 
-/** The container module of this package: binds every built-in strategy and the `xlt average` command. */
+/**
+ * The container module of this package: binds every built-in strategy, every built-in merge method (under
+ * {@link MergeMethod}; list them with `mergeMethodsOf(engine)`), the `xlt average` command and `streaming-mean`.
+ */
 export const averagingModule = new ContainerModule(({ bind }) => {
   for (const strategy of builtinStrategies()) bind(AveragingStrategy).toConstantValue(strategy);
+  for (const method of builtinMergeMethods()) bind(MergeMethod).toConstantValue(method);
   bind(CliCommand).toConstantValue(averageCommand);
   // the experiment runner builds averaged models through this service; the math lives here, not in core
   bind(CheckpointMerger).toConstantValue(streamingMean);

@@ -76,5 +76,6 @@ export function parseAmericasNliTsv(text: string, file: string): NliExample[] {
     examples.push(columns.id >= 0 ? { ...example, id: fields[columns.id]! } : example);
   }
   if (issues.length) throw new InputError(issues, `${file} is not a valid NLI TSV file with a header row.`);
+  if (examples.length === 0) throw new InputError([{ file, expected: 'at least one example row after the header', found: 'no example rows' }]);
   return examples;
 }

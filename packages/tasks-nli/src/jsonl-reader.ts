@@ -53,5 +53,6 @@ export function parseNliJsonl(text: string, file: string): NliExample[] {
     examples.push(typeof id === 'string' || typeof id === 'number' ? { ...example, id: String(id) } : example);
   });
   if (issues.length) throw new InputError(issues, `${file} is not valid NLI JSON Lines.`);
+  if (examples.length === 0) throw new InputError([{ file, expected: 'at least one JSON object line', found: 'no example lines' }]);
   return examples;
 }

@@ -39,5 +39,7 @@ export function parseXnliTsv(text: string, file: string): NliExample[] {
     examples.push({ premise: fields[0]!, hypothesis: fields[1]!, label, file, line });
   });
   if (issues.length) throw new InputError(issues, `${file} is not a valid XNLI TSV file (premise<TAB>hypothesis<TAB>label).`);
+  // An empty data file is a wrong path or a failed download, never a data set: said, not read as zero examples.
+  if (examples.length === 0) throw new InputError([{ file, expected: 'at least one premise<TAB>hypothesis<TAB>label line', found: 'no example lines' }]);
   return examples;
 }

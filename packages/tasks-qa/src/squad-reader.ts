@@ -168,6 +168,7 @@ export function parseSquadJson(text: string, file: string, options: SquadReadOpt
     });
   }
   if (total > 0) throw new InputError(locateIssues(text, file, issues), summary(file, total));
+  if (examples.length === 0) throw new InputError([{ file, path: 'data', expected: 'at least one question (data[].paragraphs[].qas[])', found: 'no questions' }]);
   return examples;
 }
 

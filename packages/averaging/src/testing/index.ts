@@ -1,6 +1,6 @@
 /**
- * `@xlt/averaging/testing`: checkpoint fixtures for averaging tests (small safetensors checkpoints and runs). The
- * strategy conformance suite itself is in `@xlt/plugin-api/testing`.
+ * `@xlt/averaging/testing`: checkpoint fixtures for averaging tests (small safetensors checkpoints and runs) and
+ * the merge-method conformance suite. The strategy conformance suite itself is in `@xlt/plugin-api/testing`.
  * @packageDocumentation
  */
 export {
@@ -10,3 +10,4 @@ export {
   writeToyModelFolder,
   type ToyCheckpointOptions,
 } from './checkpoint-fixtures.js';
+export { runMergeMethodConformance, type MergeMethodConformanceOptions } from './merge-method-conformance.js';

@@ -53,3 +53,11 @@ export function oneOf<T extends string>(flag: string, choices: readonly T[]): Fl
     return value as T;
   };
 }
+
+/**
+ * A value matching `pattern` (described by `expected`): for values written into scripts or manifests (SLURM
+ * `--mem`, `--time`, `--partition`), where a newline or a quote would become a command.
+ */
+export function matching(flag: string, pattern: RegExp, expected: string): FlagParser<string> {
+  return (value) => (pattern.test(value) ? value : reject(flag, expected, value));
+}

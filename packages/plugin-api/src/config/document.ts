@@ -49,11 +49,18 @@ export function parseLocated(text: string, file: string): LocatedDocument {
 
 /** Reads and parses a JSON or YAML file. */
 export async function readLocated(file: string): Promise<LocatedDocument> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (error) {
     throw new InputError([{ file, expected: 'a readable file', found: (error as Error).message }]);
+  }
+  let text: string;
+  try {
+    // Fatal: invalid bytes would otherwise become U+FFFD inside names and paths, silently.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InputError([{ file, expected: 'UTF-8 text (JSON or YAML)', found: 'bytes that are not valid UTF-8' }]);
   }
   return parseLocated(text, file);
 }

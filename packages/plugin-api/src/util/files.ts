@@ -59,7 +59,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await rename(tmp, file);
   } catch (error) {
     await rm(tmp, { force: true });
-    throw error;
+    throw withPath(error, file);
   }
 }
 
@@ -76,6 +76,16 @@ export async function withAtomicFile<T>(file: string, write: (tmpPath: string) =
     return result;
   } catch (error) {
     await rm(tmp, { force: true, recursive: true });
-    throw error;
+    throw withPath(error, file);
   }
+}
+
+/**
+ * Names `path` in a file-system error that carries none and returns the error: a failed write(2) or fsync(2) on
+ * an open file (ENOSPC, EIO, EDQUOT) has no path, and "ENOSPC at write" alone does not say which disk is full.
+ */
+export function withPath(error: unknown, path: string): unknown {
+  const e = error as NodeJS.ErrnoException | undefined;
+  if (e instanceof Error && typeof e.code === 'string' && e.path === undefined) e.path = path;
+  return error;
 }
