@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedPath, tempDir } from '@xlt/plugin-api/testing';
 import { repoRoot } from './pack.js';
+import { checkReportAgainstResults } from './report/check-report.js';
 import { xlt } from './run-xlt.js';
 
 interface ResultRow {
@@ -57,6 +58,9 @@ describe('the paper protocol on real data: POS, UD EWT -> 10 PUD languages, tiny
     const lines = [...last].map(([key, value]) => `${key}: last ${value.toFixed(2)}, CA ${ca.get(key)!.toFixed(2)}`);
     process.stdout.write(`checkpoint averaging vs last, mean accuracy over 10 languages:\n${lines.join('\n')}\n`);
     expect(wins.length, lines.join('\n')).toBeGreaterThanOrEqual(3);
+
+    // The report of this experiment, clicked through in headless Chromium, against results.json (issue #18).
+    await checkReportAgainstResults(join(out, 'report.html'), join(out, 'results.json'));
 
     // `xlt evaluate` on a checkpoint of the experiment, as on every example (issue #14).
     const firstRun = join(out, 'runs', [...last.keys()].sort()[0]!);

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "xlt_native",
-      "sources": ["native/addon.cc", "native/encoder.cc", "native/kernels.cc"],
+      "sources": ["native/addon.cc", "native/entry-checks.cc", "native/encoder.cc", "native/kernels.cc"],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/openblas"],
       "defines": ["NAPI_VERSION=8"],
       "cflags!": ["-fno-exceptions"],

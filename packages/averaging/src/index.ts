@@ -10,6 +10,7 @@ import { AveragingStrategy, CheckpointMerger, CliCommand, MergeMethod } from '@x
 import { averageCheckpoints } from './average-checkpoints.js';
 import { averageCommand } from './average-command.js';
 import { builtinMergeMethods } from './merge-methods/builtins.js';
+import { methodCheckpointMerger } from './merge-methods/compose.js';
 import { builtinStrategies } from './strategies/index.js';
 
 export * from './strategies/index.js';
@@ -54,4 +55,6 @@ export const averagingModule = new ContainerModule(({ bind }) => {
   bind(CliCommand).toConstantValue(averageCommand);
   // the experiment runner builds averaged models through this service; the math lives here, not in core
   bind(CheckpointMerger).toConstantValue(streamingMean);
+  // `linear` is streaming-mean already; every other method becomes a merger an experiment can name.
+  for (const method of builtinMergeMethods().filter((m) => m.id !== 'linear')) bind(CheckpointMerger).toConstantValue(methodCheckpointMerger(method));
 });

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "encoder.h"
+#include "entry-checks.h"
 
 namespace {
 
@@ -42,12 +43,17 @@ double num(napi_env env, napi_value v, const char* what) {
   return d;
 }
 
-// A whole number in [lo, hi]: sizes and counts from JavaScript, checked before they index or size anything.
-int whole(napi_env env, napi_value v, const char* what, double lo, double hi = 2147483647.0) {
-  const double d = num(env, v, what);
-  if (!(d >= lo && d <= hi && d == std::floor(d)))
-    throw JsError{2, std::string(what) + ": expected a whole number in [" + std::to_string((long long)lo) + ", " + std::to_string((long long)hi) + "], found " + std::to_string(d)};
-  return (int)d;
+bool boolean(napi_env env, napi_value v, const char* what) {
+  bool b;
+  if (napi_get_value_bool(env, v, &b) != napi_ok) throw JsError{1, std::string(what) + ": expected a boolean"};
+  return b;
+}
+
+napi_value object(napi_env env, napi_value v, const char* what) {
+  napi_valuetype t;
+  CHECK(napi_typeof(env, v, &t));
+  if (t != napi_object) throw JsError{1, std::string(what) + ": expected an object"};
+  return v;
 }
 
 napi_value prop(napi_env env, napi_value obj, const char* name) {
@@ -56,8 +62,9 @@ napi_value prop(napi_env env, napi_value obj, const char* name) {
   return v;
 }
 
+// A typed array of T's element type (a TypeError otherwise) and its length; entry-checks.h checks the length.
 template <class T>
-T* typed(napi_env env, napi_value v, size_t n, const char* what, size_t* length = nullptr) {
+T* typed(napi_env env, napi_value v, const char* what, size_t* length) {
   bool is;
   CHECK(napi_is_typedarray(env, v, &is));
   if (!is) throw JsError{1, std::string(what) + ": expected a typed array"};
@@ -68,9 +75,7 @@ T* typed(napi_env env, napi_value v, size_t n, const char* what, size_t* length 
   const bool ok = (sizeof(T) == 8 && type == napi_float64_array) || (sizeof(T) == 4 && std::is_same<T, float>::value && type == napi_float32_array) ||
                   (sizeof(T) == 4 && std::is_same<T, int32_t>::value && type == napi_int32_array);
   if (!ok) throw JsError{1, std::string(what) + ": wrong typed array type"};
-  if (length) *length = len;
-  else if (len != n)
-    throw JsError{2, std::string(what) + ": expected " + std::to_string(n) + " elements, found " + std::to_string(len)};
+  *length = len;
   return static_cast<T*>(data);
 }
 
@@ -107,6 +112,10 @@ napi_value guard(napi_env env, napi_callback_info info, F body) {
   try {
     Call c(env, info);
     return body(c);
+  } catch (const xlt::ArgumentError& e) {
+    if (e.kind == xlt::ArgumentError::kTypeError) napi_throw_type_error(env, nullptr, e.message.c_str());
+    else if (e.kind == xlt::ArgumentError::kRangeError) napi_throw_range_error(env, nullptr, e.message.c_str());
+    else napi_throw_error(env, nullptr, e.message.c_str());
   } catch (const JsError& e) {
     if (e.kind == 1) napi_throw_type_error(env, nullptr, e.message.c_str());
     else if (e.kind == 2) napi_throw_range_error(env, nullptr, e.message.c_str());
@@ -125,45 +134,20 @@ napi_value guard(napi_env env, napi_callback_info info, F body) {
 napi_value Construct(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
     napi_env env = c.env;
-    napi_value s = c.args[0];
-    xlt::EncoderShape sh{};
-    sh.layers = whole(env, prop(env, s, "layers"), "layers", 0, 1024);
-    sh.hidden = whole(env, prop(env, s, "hidden"), "hidden", 1, 1 << 16);
-    sh.heads = whole(env, prop(env, s, "heads"), "heads", 1, sh.hidden);
-    if (sh.hidden % sh.heads != 0) throw JsError{2, "heads: must divide hidden (" + std::to_string(sh.hidden) + "), found " + std::to_string(sh.heads)};
-    sh.ffn = whole(env, prop(env, s, "ffn"), "ffn", 1, 1 << 20);
-    sh.vocab = whole(env, prop(env, s, "vocab"), "vocab", 1);
-    sh.maxPos = whole(env, prop(env, s, "maxPos"), "maxPos", 1, 1 << 20);
-    sh.typeVocab = whole(env, prop(env, s, "typeVocab"), "typeVocab", 1, 1 << 16);
-    sh.eps = (float)num(env, prop(env, s, "eps"), "eps");
-    if (!(sh.eps > 0)) throw JsError{2, "eps: must be positive"};
-    sh.hiddenDropout = num(env, prop(env, s, "hiddenDropout"), "hiddenDropout");
-    sh.attnDropout = num(env, prop(env, s, "attnDropout"), "attnDropout");
-    if (!(sh.hiddenDropout >= 0 && sh.hiddenDropout < 1 && sh.attnDropout >= 0 && sh.attnDropout < 1)) throw JsError{2, "dropout rates must be in [0, 1)"};
-    sh.wordPad = whole(env, prop(env, s, "wordPad"), "wordPad", -1, sh.vocab - 1);
-    sh.posPad = whole(env, prop(env, s, "posPad"), "posPad", -1, sh.maxPos - 1);
-    const double totalIn = num(env, c.args[1], "total");
-    if (!(totalIn >= 1 && totalIn <= 9007199254740991.0 && totalIn == std::floor(totalIn))) throw JsError{2, "total: expected a whole number of floats >= 1"};
-    const size_t total = (size_t)totalIn;
-    const size_t nOff = 5 + 16 * (size_t)sh.layers;
-    const double* off = typed<double>(env, c.args[2], nOff, "layout");
-    // Every tensor must lie wholly inside the arena: a large vocabulary over a small buffer must not reach past it.
-    const double H = sh.hidden, F = sh.ffn;
-    const double embSizes[5] = {sh.vocab * H, sh.maxPos * H, sh.typeVocab * H, H, H};
-    const double layerSizes[16] = {H * H, H, H * H, H, H * H, H, H * H, H, H, H, F * H, F, H * F, H, H, H};
-    for (size_t i = 0; i < nOff; i++) {
-      const double size = i < 5 ? embSizes[i] : layerSizes[(i - 5) % 16];
-      if (!(off[i] >= 0 && off[i] == std::floor(off[i]) && off[i] + size <= (double)total))
-        throw JsError{2, "layout[" + std::to_string(i) + "]: a tensor of " + std::to_string((long long)size) + " floats at offset " + std::to_string(off[i]) +
-                             " does not fit in the parameter arena of " + std::to_string(total) + " floats"};
-    }
-    xlt::EmbeddingOffsets emb{(size_t)off[0], (size_t)off[1], (size_t)off[2], (size_t)off[3], (size_t)off[4]};
-    std::vector<xlt::LayerOffsets> layers(sh.layers);
-    for (int l = 0; l < sh.layers; l++) {
-      size_t* dst = reinterpret_cast<size_t*>(&layers[l]);
-      for (int k = 0; k < 16; k++) dst[k] = (size_t)off[5 + 16 * l + k];
-    }
-    auto* holder = new std::unique_ptr<xlt::Encoder>(new xlt::Encoder(sh, total, emb, layers));
+    napi_value s = object(env, c.args[0], "shape");
+    const xlt::ShapeArgs args{num(env, prop(env, s, "layers"), "layers"),     num(env, prop(env, s, "hidden"), "hidden"),
+                              num(env, prop(env, s, "heads"), "heads"),       num(env, prop(env, s, "ffn"), "ffn"),
+                              num(env, prop(env, s, "vocab"), "vocab"),       num(env, prop(env, s, "maxPos"), "maxPos"),
+                              num(env, prop(env, s, "typeVocab"), "typeVocab"), num(env, prop(env, s, "eps"), "eps"),
+                              num(env, prop(env, s, "hiddenDropout"), "hiddenDropout"),
+                              num(env, prop(env, s, "attnDropout"), "attnDropout"),
+                              num(env, prop(env, s, "wordPad"), "wordPad"),   num(env, prop(env, s, "posPad"), "posPad")};
+    const xlt::EncoderShape sh = xlt::checkShape(args);
+    const size_t total = xlt::checkTotal(num(env, c.args[1], "total"));
+    size_t nOff;
+    const double* off = typed<double>(env, c.args[2], "layout", &nOff);
+    const xlt::Layout layout = xlt::checkLayout(sh, total, off, nOff);
+    auto* holder = new std::unique_ptr<xlt::Encoder>(new xlt::Encoder(sh, total, layout.emb, layout.layers));
     napi_status st = napi_wrap(
         env, c.self, holder, [](napi_env, void* p, void*) { delete static_cast<std::unique_ptr<xlt::Encoder>*>(p); },
         nullptr, nullptr);
@@ -204,17 +188,16 @@ napi_value Forward(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
     napi_env env = c.env;
     auto& e = c.enc();
-    const int B = whole(env, c.args[4], "batchSize", 1), T = whole(env, c.args[5], "sequenceLength", 1);
-    const size_t N = (size_t)B * T;
-    const int32_t* ids = typed<int32_t>(env, c.args[0], N, "inputIds");
-    const int32_t* types = typed<int32_t>(env, c.args[1], N, "tokenTypeIds");
-    const int32_t* mask = typed<int32_t>(env, c.args[2], N, "attentionMask");
-    const int32_t* pos = typed<int32_t>(env, c.args[3], N, "positionIds");
-    bool training;
-    CHECK(napi_get_value_bool(env, c.args[6], &training));
-    const uint64_t seed = (uint64_t)num(env, c.args[7], "seed");
-    const float* out = e.forward(ids, types, mask, pos, B, T, training, seed);
-    const size_t n = N * e.shape.hidden;
+    const double B = num(env, c.args[4], "batchSize"), T = num(env, c.args[5], "sequenceLength");
+    size_t nIds, nTypes, nMask, nPos;
+    const int32_t* ids = typed<int32_t>(env, c.args[0], "inputIds", &nIds);
+    const int32_t* types = typed<int32_t>(env, c.args[1], "tokenTypeIds", &nTypes);
+    const int32_t* mask = typed<int32_t>(env, c.args[2], "attentionMask", &nMask);
+    const int32_t* pos = typed<int32_t>(env, c.args[3], "positionIds", &nPos);
+    const bool training = boolean(env, c.args[6], "training");
+    const xlt::ForwardArgs f = xlt::checkForward(e.shape, B, T, nIds, nTypes, nMask, nPos, num(env, c.args[7], "seed"));
+    const float* out = e.forward(ids, types, mask, pos, f.batchSize, f.sequenceLength, training, f.seed);
+    const size_t n = f.tokens * e.shape.hidden;
     void* data;
     napi_value ab, result;
     CHECK(napi_create_arraybuffer(env, n * sizeof(float), &data, &ab));
@@ -227,12 +210,10 @@ napi_value Forward(napi_env env, napi_callback_info info) {
 napi_value Backward(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
     auto& e = c.enc();
-    if (!e.has_training_forward()) throw JsError{0, "backward needs a preceding forward with training: true"};
+    if (!e.has_training_forward()) xlt::checkBackward(false, 0, 0);  // this error first, whatever dHidden is
     size_t len;
-    const float* d = typed<float>(c.env, c.args[0], 0, "dHidden", &len);
-    if (len != e.expected_hidden_size())
-      throw JsError{2, "dHidden: expected " + std::to_string(e.expected_hidden_size()) + " elements (the last forward's [B, T, H]), found " +
-                           std::to_string(len)};
+    const float* d = typed<float>(c.env, c.args[0], "dHidden", &len);
+    xlt::checkBackward(e.has_training_forward(), e.expected_hidden_size(), len);
     e.backward(d);
     return c.undefined();
   });
@@ -271,20 +252,15 @@ napi_value TouchAllRows(napi_env env, napi_callback_info info) {
 napi_value Adamw(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
     napi_env env = c.env;
-    napi_value h = c.args[0];
-    xlt::AdamW a{num(env, prop(env, h, "lr"), "lr"), num(env, prop(env, h, "b1"), "b1"),
-                 num(env, prop(env, h, "b2"), "b2"), num(env, prop(env, h, "eps"), "eps"),
-                 num(env, prop(env, h, "wd"), "wd"), num(env, prop(env, h, "step"), "step")};
+    napi_value h = object(env, c.args[0], "step");
+    auto& e = c.enc();
+    const xlt::AdamW a = xlt::checkAdamw(num(env, prop(env, h, "lr"), "lr"), num(env, prop(env, h, "b1"), "b1"),
+                                         num(env, prop(env, h, "b2"), "b2"), num(env, prop(env, h, "eps"), "eps"),
+                                         num(env, prop(env, h, "wd"), "wd"), num(env, prop(env, h, "step"), "step"));
     size_t n;
-    const double* seg = typed<double>(env, c.args[1], 0, "segments", &n);
-    std::vector<size_t> off(n / 3), len(n / 3);
-    std::vector<uint8_t> dec(n / 3);
-    for (size_t i = 0; i < n / 3; i++) {
-      off[i] = (size_t)seg[3 * i];
-      len[i] = (size_t)seg[3 * i + 1];
-      dec[i] = seg[3 * i + 2] != 0;
-    }
-    c.enc().adamw(a, off, len, dec);
+    const double* seg = typed<double>(env, c.args[1], "segments", &n);
+    const xlt::Segments s = xlt::checkSegments(seg, n, e.total());
+    e.adamw(a, s.offsets, s.lengths, s.decay);
     return c.undefined();
   });
 }
@@ -303,16 +279,16 @@ napi_value Dispose(napi_env env, napi_callback_info info) {
 napi_value Gemm(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
     napi_env env = c.env;
-    bool ta, tb;
-    CHECK(napi_get_value_bool(env, c.args[0], &ta));
-    CHECK(napi_get_value_bool(env, c.args[1], &tb));
-    const int M = (int)num(env, c.args[2], "M"), N = (int)num(env, c.args[3], "N"), K = (int)num(env, c.args[4], "K");
-    if (M <= 0 || N <= 0 || K <= 0) throw JsError{2, "gemm: M, N and K must be positive"};
-    const float alpha = (float)num(env, c.args[5], "alpha"), beta = (float)num(env, c.args[8], "beta");
-    const float* A = typed<float>(env, c.args[6], (size_t)M * K, "A");
-    const float* B = typed<float>(env, c.args[7], (size_t)K * N, "B");
-    float* C = typed<float>(env, c.args[9], (size_t)M * N, "C");
-    xlt::gemm(ta, tb, M, N, K, alpha, A, ta ? M : K, B, tb ? K : N, beta, C, N);
+    const bool ta = boolean(env, c.args[0], "transA"), tb = boolean(env, c.args[1], "transB");
+    const double M = num(env, c.args[2], "M"), N = num(env, c.args[3], "N"), K = num(env, c.args[4], "K");
+    const double alpha = num(env, c.args[5], "alpha"), beta = num(env, c.args[8], "beta");
+    size_t nA, nB, nC;
+    const float* A = typed<float>(env, c.args[6], "A", &nA);
+    const float* B = typed<float>(env, c.args[7], "B", &nB);
+    float* C = typed<float>(env, c.args[9], "C", &nC);
+    const xlt::GemmArgs g = xlt::checkGemm(ta, tb, M, N, K, alpha, beta, nA, nB, nC);
+    xlt::checkGemmBuffers(A, nA, B, nB, C, nC);
+    xlt::gemm(g.ta, g.tb, g.M, g.N, g.K, g.alpha, A, g.lda, B, g.ldb, g.beta, C, g.ldc);
     return c.undefined();
   });
 }
@@ -321,20 +297,18 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
 // test that the C++ port agrees with @xlt/plugin-api's TypeScript one.
 napi_value DropoutMask(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
-    const double seed = num(c.env, c.args[0], "seed"), site = num(c.env, c.args[1], "site"), p = num(c.env, c.args[2], "rate");
-    if (!(seed >= 0 && seed <= 9007199254740991.0 && seed == std::floor(seed))) throw JsError{2, "dropoutMask: seed must be a non-negative safe integer"};
-    if (!(site >= 0 && site <= 4294967295.0 && site == std::floor(site))) throw JsError{2, "dropoutMask: site must be a 32-bit unsigned integer"};
-    if (!(p >= 0 && p < 1)) throw JsError{2, "dropoutMask: rate must be in [0, 1)"};
+    const xlt::DropoutArgs d =
+        xlt::checkDropoutMask(num(c.env, c.args[0], "seed"), num(c.env, c.args[1], "site"), num(c.env, c.args[2], "rate"));
     size_t n = 0;
-    float* out = typed<float>(c.env, c.args[3], 0, "out", &n);
-    xlt::dropout_mask(out, n, p, (uint64_t)seed, (uint32_t)site);
+    float* out = typed<float>(c.env, c.args[3], "out", &n);
+    xlt::dropout_mask(out, n, d.rate, d.seed, d.site);
     return c.undefined();
   });
 }
 
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
-    xlt::set_threads((int)num(c.env, c.args[0], "threads"));
+    xlt::set_threads(xlt::checkThreads(num(c.env, c.args[0], "threads")));
     return c.undefined();
   });
 }

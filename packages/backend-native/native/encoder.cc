@@ -68,6 +68,10 @@ const float* Encoder::forward(const int32_t* ids, const int32_t* types, const in
     if (types[i] < 0 || types[i] >= shape.typeVocab)
       throw std::out_of_range("tokenTypeIds[" + std::to_string(i) + "] = " + std::to_string(types[i]) +
                               " is outside [0, " + std::to_string(shape.typeVocab) + ")");
+    // HF's mask is 0 or 1; other values would give a bias of (1 - mask) * -FLT_MAX, so 2 meant "+FLT_MAX" here but
+    // "attend" on the TF.js backends, which read any nonzero value as 1.
+    if (mask[i] != 0 && mask[i] != 1)
+      throw std::out_of_range("attentionMask[" + std::to_string(i) + "] = " + std::to_string(mask[i]) + ": expected 0 or 1");
     if (pos[i] < 0 || pos[i] >= shape.maxPos)
       throw std::out_of_range("positionIds[" + std::to_string(i) + "] = " + std::to_string(pos[i]) +
                               " is outside [0, " + std::to_string(shape.maxPos) + ")");
@@ -167,13 +171,27 @@ template <class Body>
 void for_each_head(int B, int nh, int T, int H, Body body) {
   const int d = H / nh;
   const size_t TT = (size_t)T * T;
+  // An exception must not leave an OpenMP region (that is std::terminate): a scratch block too large to allocate (a
+  // long sequence) is reported after the region as std::bad_alloc, which the addon throws as an Error.
+  bool outOfMemory = false;
 #pragma omp parallel for schedule(static)
   for (int bh = 0; bh < B * nh; bh++) {
     static thread_local std::vector<float> scratch;
-    if (scratch.size() < 2 * TT) scratch.resize(2 * TT);
+    bool ok = true;
+    try {
+      if (scratch.size() < 2 * TT) scratch.resize(2 * TT);
+    } catch (const std::bad_alloc&) {
+      ok = false;
+    }
+    if (!ok) {
+#pragma omp atomic write
+      outOfMemory = true;
+      continue;
+    }
     const int b = bh / nh, h = bh % nh;
     body(bh, b, (size_t)b * T * H + (size_t)h * d, scratch.data());
   }
+  if (outOfMemory) throw std::bad_alloc();
 }
 
 }  // namespace
@@ -355,7 +373,7 @@ void Encoder::adamw(const AdamW& a, const std::vector<size_t>& offsets, const st
   float *P = params->data, *G = grads->data, *M = m->data, *V = v->data;
   for (size_t s = 0; s < offsets.size(); s++) {
     const size_t o = offsets[s], n = lengths[s];
-    if (o + n > total_) throw std::out_of_range("AdamW segment outside the parameter arena");
+    if (o > total_ || n > total_ - o) throw std::out_of_range("AdamW segment outside the parameter arena");
     if (o == emb_.word && n == (size_t)shape.vocab * shape.hidden)
       adamw_rows(P + o, G + o, M + o, V + o, touched_.data(), shape.vocab, shape.hidden, a, decay[s] != 0);
     else

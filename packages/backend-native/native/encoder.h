@@ -73,6 +73,8 @@ class Encoder {
   bool has_training_forward() const { return trained_; }
   /** Elements of the last forward's hidden state (B*T*H). */
   size_t expected_hidden_size() const { return (size_t)B_ * T_ * shape.hidden; }
+  /** Floats in each arena. */
+  size_t total() const { return total_; }
 
  private:
   EmbeddingOffsets emb_;

@@ -45,13 +45,13 @@ export {
   type WeightedCheckpoint,
   type StrategyContext,
 } from './plugins/averaging.js';
-export { CheckpointMerger } from './plugins/merger.js';
+export { CheckpointMerger, type MergeContext } from './plugins/merger.js';
 export { MergeMethod, type MergeTensorInputs, type MergeTensorValues } from './plugins/merge-method.js';
 export { ResultsSink, type ResultRecord } from './plugins/results.js';
 export { CliCommand } from './engine/command.js';
 export { DuplicatePluginError, UnknownPluginError, PluginRegistry } from './engine/registry.js';
 export { Engine, createEngine } from './engine/engine.js';
-export { isGzip, readBytes, readText, tempPathFor, withPath, writeFileAtomic, withAtomicFile } from './util/files.js';
+export { isGzip, readBytes, readText, tempPathFor, namingPath, withPath, writeFileAtomic, withAtomicFile } from './util/files.js';
 export { seededRandom, shuffled, normalSampler, normalArray } from './util/random.js';
 export { mix32, dropoutSite, dropoutSiteKey, dropoutBits, dropoutThreshold, dropoutScale, dropoutMask } from './util/dropout-mask.js';
 export { positiveInt, nonNegativeInt, integer, positiveNumber, oneOf, matching, type FlagParser } from './cli/flag-parsers.js';

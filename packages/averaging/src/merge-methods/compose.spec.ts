@@ -51,7 +51,7 @@ describe('composing strategies and merge methods', () => {
     const merger = methodMerger({ method: 'dare_ties', params: { density: 0.5, seed: 1 }, base });
     expect(merger.id).toBe('dare-ties-merge');
     const engine = await createEngine([coreModule, averagingModule, new ContainerModule(({ bind }) => void bind(CheckpointMerger).toConstantValue(merger))]);
-    expect(engine.mergers.ids()).toEqual(['dare-ties-merge', 'streaming-mean']);
+    expect(engine.mergers.ids()).toEqual(['dare-linear', 'dare-ties', 'dare-ties-merge', 'model-stock', 'slerp', 'streaming-mean', 'task-arithmetic', 'ties']);
     const plan = await new CheckpointAverageStrategy().plan([run], {});
     await engine.mergers.get('dare-ties-merge').merge(plan, join(dir, 'merger.safetensors'));
     await mergePlan(plan, { method: 'dare_ties', params: { density: 0.5, seed: 1 }, base }, join(dir, 'merger-direct.safetensors'));

@@ -30,6 +30,24 @@ export function methodMerger(spec: MergeSpec & { readonly id?: string }): Checkp
 }
 
 /**
+ * The {@link CheckpointMerger} an experiment names to merge every strategy's plan with `method`: its id is the
+ * method's with dashes (`dare-ties`), its options are the method's parameters (validated by the config loader),
+ * and task-vector methods take the experiment's pretrained model as their base. E.g. `merger: {id: ties,
+ * options: {density: 0.5}}` with `checkpoint-average` gives TIES over the checkpoints of each run.
+ */
+export function methodCheckpointMerger(method: MergeMethod): CheckpointMerger {
+  return {
+    id: method.id.replaceAll('_', '-'),
+    description: `${method.name} (${method.reference.split(',')[0]}): merge method "${method.id}" over the plan${method.base === 'required' ? ', relative to the pretrained model' : ''}`,
+    optionsSchema: method.parameters,
+    needsBase: method.base === 'required',
+    merge: async (plan, outDir, context) => {
+      await mergeCheckpoints(plan, outDir, { method, params: context?.options ?? {}, ...(method.base === 'required' && context?.base ? { base: context.base } : {}) });
+    },
+  };
+}
+
+/**
  * The merge methods an engine's modules bound under the {@link MergeMethod} symbol (the built-ins once
  * `averagingModule` is loaded, plus any plugin's), as a registry: the engine has no `mergeMethods` registry of
  * its own yet, so this builds one from its container. Duplicate ids are an error, unknown ids list the known ones.

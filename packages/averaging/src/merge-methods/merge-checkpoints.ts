@@ -57,6 +57,8 @@ export interface MergeResult {
   /** The models, with their weights as given (a path given twice is one model with the summed weight). */
   readonly inputs: readonly WeightedPath[];
   readonly base?: string;
+  /** Float tensors the base lacks (a task head the pretrained model does not have): merged as the weighted mean. */
+  readonly meanTensors?: readonly string[];
   readonly tensors: number;
   readonly bytesWritten: number;
 }
@@ -143,34 +145,55 @@ export async function mergeCheckpoints(
   const opened: SafetensorsCheckpoint[] = [];
   try {
     for (const path of [...models.map((m) => m.path), ...(options.base ? [options.base] : [])]) opened.push(await openCheckpoint(path));
-    checkInputs(opened);
     const inputs = opened.slice(0, models.length);
     const base = options.base ? opened[models.length] : undefined;
+    const { baseLacks } = checkInputs(inputs, base);
+    const meanOnly = new Set(baseLacks);
     const ref = inputs[0]!;
     if (ref.folder === undefined && existsSync(out) && !options.overwrite) throw new XltError(`Output ${out} already exists; choose another --out or pass overwrite`);
     const weights = models.map((m) => m.weight);
     const tensors = outputTensors(ref, (name) => async () => {
       if (!isFloatDtype(ref.tensors.get(name)!.dtype)) return copyIfEqual(name, opened);
       const values: MergeTensorValues[] = [];
-      for (const c of opened) {
+      for (const c of meanOnly.has(name) ? inputs : opened) {
         const v = await readValues(c, name, chunk);
         if (!options.allowNonFinite) checkFinite(c, name, v);
         values.push(v);
       }
       const info = ref.tensors.get(name)!;
       const merged = new Float64Array(values[0]!.length);
+      if (meanOnly.has(name)) {
+        weightedMean(values, weights, merged);
+        if (!options.allowNonFinite) checkResult(method, name, merged);
+        return merged;
+      }
       method.mergeTensor({ name, shape: info.shape, models: values.slice(0, models.length), weights, ...(base ? { base: values[models.length]! } : {}) }, params, merged);
       if (!options.allowNonFinite) checkResult(method, name, merged);
       return merged;
     }, options.dtype);
-    const metadata: Record<string, string> = { ...(ref.metadata.format ? { format: ref.metadata.format } : {}), ...provenance(prepared, options.base), ...options.metadata };
+    const metadata: Record<string, string> = {
+      ...(ref.metadata.format ? { format: ref.metadata.format } : {}),
+      ...provenance(prepared, options.base),
+      ...(baseLacks.length ? { xlt_merge_mean_tensors: JSON.stringify(baseLacks) } : {}),
+      ...options.metadata,
+    };
     const write = { sync: options.fsync !== false };
     if (ref.folder === undefined) await writeSafetensors(out, tensors, metadata, write);
     else await writeModelFolder(ref, out, tensors, metadata, { overwrite: options.overwrite ?? false, ...(options.maxShardBytes !== undefined ? { maxShardBytes: options.maxShardBytes } : {}) }, write);
     const bytesWritten = tensors.reduce((n, t) => n + (t.tiedTo ? 0 : elementCount(t.shape) * DTYPE_SIZES[t.dtype]), 0);
-    return { out, method: method.id, params, inputs: models, ...(options.base ? { base: options.base } : {}), tensors: tensors.length, bytesWritten };
+    return { out, method: method.id, params, inputs: models, ...(options.base ? { base: options.base } : {}), ...(baseLacks.length ? { meanTensors: baseLacks } : {}), tensors: tensors.length, bytesWritten };
   } finally {
     await Promise.all(opened.map((c) => c.close()));
+  }
+}
+
+/** The weights-normalised mean of the models' values: for tensors the base lacks (a task head). */
+function weightedMean(values: readonly MergeTensorValues[], weights: readonly number[], out: Float64Array): void {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  for (let m = 0; m < values.length; m++) {
+    const w = weights[m]! / sum;
+    const v = values[m]!;
+    for (let i = 0; i < out.length; i++) out[i]! += w * v[i]!;
   }
 }
 

@@ -38,32 +38,41 @@ const shapeText = (t: CheckpointTensor) => `[${t.shape.join(', ')}]`;
 /**
  * Every model and the base must hold the first model's tensor names with the same shapes, the same kind of dtype
  * (float dtypes may differ: a BF16 model over an F32 base), the same non-float dtype, and the same weight tying.
+ * The base (a pretrained model) is held to less: it may lack float tensors the fine-tuned models have (their task
+ * head, which a pretrained model does not have, so no task vector exists for it) and may have tensors they lack
+ * (its pretraining head); returns the float tensors it lacks, which the merge takes as the models' weighted mean.
  */
-export function checkInputs(checkpoints: readonly SafetensorsCheckpoint[]): void {
-  const [ref, ...rest] = checkpoints;
+export function checkInputs(models: readonly SafetensorsCheckpoint[], base?: SafetensorsCheckpoint): { readonly baseLacks: readonly string[] } {
+  const [ref] = models;
+  const rest = base ? [...models.slice(1), base] : models.slice(1);
   const refTies = tiesOf(ref!);
   const issues: InputIssue[] = [];
+  const baseLacks: string[] = [];
   for (const other of rest) {
+    const isBase = other === base;
     for (const t of ref!.tensors.values()) {
       const o = other.tensors.get(t.name);
-      if (!o) issues.push({ file: other.path, path: JSON.stringify(t.name), expected: `tensor ${JSON.stringify(t.name)} as in ${ref!.path}`, found: 'no such tensor' });
+      if (!o && isBase && isFloatDtype(t.dtype)) baseLacks.push(t.name);
+      else if (!o) issues.push({ file: other.path, path: JSON.stringify(t.name), expected: `tensor ${JSON.stringify(t.name)} as in ${ref!.path}`, found: 'no such tensor' });
       else if (o.shape.join() !== t.shape.join()) issues.push({ file: o.file, path: JSON.stringify(t.name), expected: `shape ${shapeText(t)} as in ${t.file}`, found: `shape ${shapeText(o)}` });
       else if (isFloatDtype(t.dtype) ? !isFloatDtype(o.dtype) : o.dtype !== t.dtype) {
         issues.push({ file: o.file, path: JSON.stringify(t.name), expected: `dtype ${isFloatDtype(t.dtype) ? 'F16, BF16, F32 or F64' : t.dtype} as in ${t.file}`, found: o.dtype });
       }
     }
     for (const name of other.tensors.keys()) {
-      if (!ref!.tensors.has(name)) issues.push({ file: other.path, path: JSON.stringify(name), expected: `only the tensors of ${ref!.path}`, found: 'an extra tensor' });
+      if (!ref!.tensors.has(name) && !isBase) issues.push({ file: other.path, path: JSON.stringify(name), expected: `only the tensors of ${ref!.path}`, found: 'an extra tensor' });
     }
     if (issues.length === 0) {
       for (const [name, tiedTo] of tiesOf(other)) {
+        if (isBase && (!ref!.tensors.has(name) || !ref!.tensors.has(tiedTo))) continue; // ties of tensors the merge does not take
         if (tiedTo !== refTies.get(name)) {
           issues.push({ file: other.path, path: JSON.stringify(name), expected: `the weight tying of ${ref!.path} (${refTies.get(name) === name ? 'stored on its own' : `sharing bytes with ${JSON.stringify(refTies.get(name))}`})`, found: tiedTo === name ? 'stored on its own' : `sharing bytes with ${JSON.stringify(tiedTo)}` });
         }
       }
     }
   }
-  if (issues.length) throw new InputError(issues.slice(0, 20), `Checkpoints ${checkpoints.map((c) => c.path).join(', ')} cannot be merged`);
+  if (issues.length) throw new InputError(issues.slice(0, 20), `Checkpoints ${[...models, ...(base ? [base] : [])].map((c) => c.path).join(', ')} cannot be merged`);
+  return { baseLacks };
 }
 
 /** One input's copy of a float tensor: F64 as float64, the others as float32 (exact), decoded chunk by chunk. */

@@ -9,6 +9,11 @@ const run = (args: string[], env: Record<string, string> = {}) =>
   execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
 
 describe('xlt CLI (built)', () => {
+  it("prints @xlt/core's version with --version", async () => {
+    const { version } = JSON.parse(await (await import('node:fs/promises')).readFile(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+    expect(run(['--version'])).toBe(`${version}\n`);
+  });
+
   it('prints help for the program and for each command', () => {
     expect(run(['--help'])).toContain('Usage: xlt');
     expect(run(['plugins', '--help'])).toContain('Usage: xlt plugins');

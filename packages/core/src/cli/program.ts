@@ -6,6 +6,10 @@ import { createEngine, type Engine, XltError } from '@xlt/plugin-api';
 import { coreModule } from '../core-module.js';
 import { discoverPluginPackages, importPluginModule } from './discover.js';
 import { describeFsError } from './fs-errors.js';
+import { coreVersion } from './package-version.js';
+import { addSchemaCommand } from './schema-command.js';
+import { addSetOption, applySetOption, takesExperimentConfig } from './set-option.js';
+import { OVERRIDES_VARIABLE } from '../config/config-overrides.js';
 
 /** Where the CLI looks for plugin packages and which extra modules to load. */
 export interface ProgramOptions {
@@ -39,12 +43,22 @@ export function buildProgram(engine: Engine): Command {
         'Fine-tune multilingual encoders over a grid, average checkpoints and runs, evaluate every target language.',
     )
     .option('--plugin <module>', 'load an extra plugin package or module file; repeatable (also: XLT_PLUGINS, comma-separated)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--offline', 'never touch the network: hub models only from the Hugging Face cache (also: HF_HUB_OFFLINE=1)')
+    .version(coreVersion(), '-V, --version', 'print the version of @xlt/core and exit')
     .showHelpAfterError()
     .exitOverride();
   for (const cmd of engine.commands.all()) {
     const sub = program.command(cmd.id).description(cmd.description).exitOverride();
     cmd.configure(sub, engine);
+    // Every command over an experiment config takes `--set`, whoever wrote it: the loader applies the values.
+    if (takesExperimentConfig(sub)) addSetOption(sub);
   }
+  addSchemaCommand(program);
+  program.hook('preAction', (root, action) => {
+    // Through the environment, like --set: the model resolver and any process this command starts see it.
+    if ((root.opts() as { offline?: boolean }).offline) process.env['HF_HUB_OFFLINE'] = '1';
+    applySetOption(action);
+  });
   return program;
 }
 
@@ -70,6 +84,8 @@ export async function runCli(argv: readonly string[], options: ProgramOptions = 
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const inheritedOverrides = process.env[OVERRIDES_VARIABLE];
+  const inheritedOffline = process.env['HF_HUB_OFFLINE'];
   try {
     const engine = await loadCliEngine({ ...options, plugins: [...(options.plugins ?? []), ...pluginArgs(argv)] });
     await buildProgram(engine).parseAsync(argv as string[], { from: 'user' });
@@ -88,6 +104,11 @@ export async function runCli(argv: readonly string[], options: ProgramOptions = 
     process.stderr.write(`xlt: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
     return 2;
   } finally {
+    // `--set` put its values there for this command and its children; an embedding process keeps its own.
+    if (inheritedOverrides === undefined) delete process.env[OVERRIDES_VARIABLE];
+    else process.env[OVERRIDES_VARIABLE] = inheritedOverrides;
+    if (inheritedOffline === undefined) delete process.env['HF_HUB_OFFLINE'];
+    else process.env['HF_HUB_OFFLINE'] = inheritedOffline;
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

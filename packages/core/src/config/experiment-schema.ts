@@ -9,9 +9,10 @@ export const pluginRef = z.union(
 export type PluginRef = z.infer<typeof pluginRef>;
 
 /**
- * An averaging strategy in a config: its id alone, or `{ id, name?, options? }`. The name keys its results,
- * model and evaluation folders, so one strategy can run several times with different options (an ablation); see
- * `strategyEntries` for the default name.
+ * An averaging strategy in a config: its id alone, or `{ id, name?, options?, merger? }`. The name keys its
+ * results, model and evaluation folders, so one strategy can run several times with different options (an
+ * ablation); see `strategyEntries` for the default name. `merger` (an id or `{ id, options }`) merges this entry's
+ * plans instead of the experiment's `merger`: e.g. `checkpoint-average` with `ties` is TIES over each run's checkpoints.
  */
 export const strategyRef = z.union(
   [
@@ -23,9 +24,10 @@ export const strategyRef = z.union(
         .regex(/^[A-Za-z0-9][A-Za-z0-9._=,+\[\]-]*$/, 'a name of letters, digits and . _ = , + [ ] - (it names folders)')
         .optional(),
       options: z.record(z.string(), z.unknown()).optional(),
+      merger: pluginRef.optional(),
     }),
   ],
-  { error: 'a strategy id (string) or { "id": ..., "name": ..., "options": {...} }' },
+  { error: 'a strategy id (string) or { "id": ..., "name": ..., "options": {...}, "merger": ... }' },
 );
 /** See {@link strategyRef}. */
 export type StrategyRef = z.infer<typeof strategyRef>;
@@ -88,11 +90,33 @@ export const trainingSchema = z.strictObject({
   maxEvalExamples: z.number().int().positive().optional(),
   evalBatchSize: z.number().int().positive().default(64),
   head: headSchema.prefault({}),
+  /** Optimizer steps between records of each run's `metrics.jsonl` and TensorBoard scalars (HF `logging_steps`). */
+  loggingSteps: z.number().int().positive().default(10),
+  /** Power of the `polynomial` schedule's decay to 1e-7 (HF `power`; 1 is linear). */
+  polynomialPower: positive.default(1),
+  /** AdamW's first-moment decay (HF `adam_beta1`), in [0, 1). */
+  adamBeta1: z.number().min(0).lt(1).default(0.9),
+  /** AdamW's second-moment decay (HF `adam_beta2`), in [0, 1). */
+  adamBeta2: z.number().min(0).lt(1).default(0.999),
+  /** AdamW's epsilon (HF `adam_epsilon`), > 0. */
+  adamEpsilon: positive.default(1e-8),
+  /**
+   * Early stopping on source dev (HF `EarlyStoppingCallback`): stop a run after this many checkpoints in a row whose
+   * source-dev score (the task's primary metric) did not beat the best by more than `earlyStoppingThreshold`.
+   * Off when absent; needs `source.dev`.
+   */
+  earlyStoppingPatience: z.number().int().positive().optional(),
+  /** Smallest source-dev improvement that resets the patience (HF `early_stopping_threshold`). */
+  earlyStoppingThreshold: z.number().min(0).default(0),
 });
 
 /** The whole experiment file of `xlt run`. Task and strategy options are validated by their plugins. */
 export const experimentSchema = z.strictObject({
-  name: z.string().min(1),
+  /** The JSON Schema that editors check the file against (`xlt schema` writes it); ignored by xlt. */
+  $schema: z.string().optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._=,+-]*$/, 'a name of letters, digits and . _ = , + - (it names folders and cluster jobs)'),
   task: pluginRef,
   model: z.string().min(1),
   backend: z.string().default('auto'),
@@ -100,8 +124,12 @@ export const experimentSchema = z.strictObject({
   trainer: z.string().min(1).default('default'),
   /** Id of the `TokenizerProvider` that reads the model folder's tokenizer; the first that can read it when absent. */
   tokenizer: z.string().min(1).optional(),
-  /** Id of the `CheckpointMerger` that builds averaged models (`@xlt/averaging` binds `streaming-mean`). */
-  merger: z.string().min(1).default('streaming-mean'),
+  /**
+   * The `CheckpointMerger` that builds averaged models, an id or `{ id, options }`: `streaming-mean` (the
+   * weighted mean) or a merge method of `@xlt/averaging` (`ties`, `dare-ties`, `model-stock`, ...), whose base is
+   * the experiment's pretrained model. A strategy entry may name its own.
+   */
+  merger: pluginRef.default('streaming-mean'),
   source: z.strictObject({
     language: z.string().min(2),
     train: files,
@@ -129,13 +157,26 @@ export const experimentSchema = z.strictObject({
       perEpoch: z.number().int().positive().default(1),
     })
     .default({ perEpoch: 1 }),
+  /**
+   * Which checkpoints stay on disk once every strategy's models are built and evaluated (transformers'
+   * `save_total_limit`): `all` (the default); `needed`, only the final checkpoint of each run and the checkpoints
+   * that are themselves a strategy's model (a selection such as `last` or `best-source-dev`); `{ keepLast: N }`,
+   * those plus the N newest of each run. Averaged models are folders of their own and keep working. Not part of the
+   * experiment's identity: it can change between re-runs, but a model that must be built later from a deleted
+   * checkpoint (a strategy added, a run group that grew) is an error that names it.
+   */
+  retention: z
+    .union([z.enum(['all', 'needed']), z.strictObject({ keepLast: z.number().int().positive() })], {
+      error: '"all", "needed" or { "keepLast": N } with N ≥ 1',
+    })
+    .default('all'),
   strategies: z.array(strategyRef).min(1).optional(),
   /**
    * Which runs an across-run strategy (run averaging, CA+RA) combines: `all` runs of the grid into one model, or
    * the runs of each grid point that differ only by `seeds` (one model per hyperparameter setting, as in the
    * run-averaging literature), which also shows the spread of run averaging over the grid.
    */
-  runGroups: z.enum(['all', 'seeds']).default('all'),
+  runGroups: z.enum(['all', 'seeds']).default('seeds'),
   /** Results sinks to write (`json`, `csv`, `html-report`, ...); every registered one when absent. */
   sinks: z.array(z.string().min(1)).min(1).optional(),
   /** Output folder, relative to the config file; `--out` overrides it. */

@@ -10,15 +10,18 @@ import {
 import { parseLocated, readLocated, type LocatedDocument } from '@xlt/plugin-api';
 import { experimentSchema, type ExperimentConfig, type PluginRef } from './experiment-schema.js';
 import { duplicateStrategyNames, strategyEntries } from './strategy-names.js';
+import { applyOverrides, attributeIssues, overridesFromEnvironment, type ConfigOverride } from './config-overrides.js';
 
 export { duplicateStrategyNames, optionsLabel, strategyEntries, type StrategyEntry } from './strategy-names.js';
 
 /**
  * Validates an experiment document against the core schema and each named plugin's own options schema.
- * Collects every problem before failing, so one run of the loader shows all mistakes in the file.
+ * Collects every problem before failing, so one run of the loader shows all mistakes in the file. `overrides`
+ * (`--set path=value`) are applied first; a problem in a value one of them set names that `--set`.
  */
-export function validateExperiment(doc: LocatedDocument, engine: Engine): ExperimentConfig {
-  const issues: InputIssue[] = [];
+export function validateExperiment(file: LocatedDocument, engine: Engine, overrides: readonly ConfigOverride[] = []): ExperimentConfig {
+  const doc = applyOverrides(file, overrides);
+  let issues: InputIssue[] = [];
   const parsed = experimentSchema.safeParse(doc.value, { reportInput: true });
   if (!parsed.success) issues.push(...zodIssues(parsed.error.issues, [], doc.locate, doc.file));
 
@@ -46,7 +49,13 @@ export function validateExperiment(doc: LocatedDocument, engine: Engine): Experi
     }
   };
   checkRef(engine.tasks, raw.task, ['task']);
-  if (Array.isArray(raw.strategies)) raw.strategies.forEach((s, i) => checkRef(engine.strategies, s, ['strategies', i]));
+  if (Array.isArray(raw.strategies)) {
+    raw.strategies.forEach((s, i) => {
+      checkRef(engine.strategies, s, ['strategies', i]);
+      if (s && typeof s === 'object') checkRef(engine.mergers, (s as { merger?: unknown }).merger, ['strategies', i, 'merger']);
+    });
+  }
+  checkRef(engine.mergers, raw.merger, ['merger']);
   if (parsed.success && parsed.data.strategies) {
     for (const [first, later] of duplicateStrategyNames(strategyEntries(parsed.data.strategies))) {
       issues.push({
@@ -68,20 +77,24 @@ export function validateExperiment(doc: LocatedDocument, engine: Engine): Experi
     });
   }
   if (issues.length > 0) {
+    issues = attributeIssues(issues, overrides);
     issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
     throw new InputError(issues, `${doc.file}: ${issues.length} problem${issues.length > 1 ? 's' : ''} in the experiment config:`);
   }
   return parsed.data!;
 }
 
-/** Reads an experiment file (JSON or YAML) and validates it; see {@link validateExperiment}. */
-export async function loadExperiment(file: string, engine: Engine): Promise<ExperimentConfig> {
-  return validateExperiment(await readLocated(file), engine);
+/**
+ * Reads an experiment file (JSON or YAML), applies the overrides (default: the command line's `--set` values, which
+ * the CLI passes on in the `XLT_SET` variable) and validates it; see {@link validateExperiment}.
+ */
+export async function loadExperiment(file: string, engine: Engine, overrides: readonly ConfigOverride[] = overridesFromEnvironment()): Promise<ExperimentConfig> {
+  return validateExperiment(await readLocated(file), engine, overrides);
 }
 
-/** Validates an experiment given as text; `file` names it in errors. */
-export function parseExperiment(text: string, file: string, engine: Engine): ExperimentConfig {
-  return validateExperiment(parseLocated(text, file), engine);
+/** Validates an experiment given as text, with optional `--set` overrides; `file` names it in errors. */
+export function parseExperiment(text: string, file: string, engine: Engine, overrides: readonly ConfigOverride[] = []): ExperimentConfig {
+  return validateExperiment(parseLocated(text, file), engine, overrides);
 }
 
 /** The id and options of a plugin reference. */

@@ -6,6 +6,8 @@ export interface StrategyEntry {
   readonly name: string;
   /** The options as the config gives them (the strategy's schema fills defaults later). */
   readonly options: Record<string, unknown>;
+  /** The entry's own merger (`{ id, options }`), when it names one instead of the experiment's. */
+  readonly merger?: { readonly id: string; readonly options: Record<string, unknown> };
   /** Position in the config's list, and its JSON path (`strategies[2]`). */
   readonly index: number;
   readonly path: string;
@@ -40,7 +42,8 @@ export function strategyEntries(refs: readonly StrategyRef[]): StrategyEntry[] {
     const options = ref.options ?? {};
     const label = optionsLabel(options);
     const name = ref.name ?? ((unnamed.get(ref.id) ?? 0) > 1 && label !== '' ? `${ref.id}[${label}]` : ref.id);
-    return { id: ref.id, name, options, index: i, path };
+    const merger = ref.merger === undefined ? undefined : typeof ref.merger === 'string' ? { id: ref.merger, options: {} } : { id: ref.merger.id, options: ref.merger.options ?? {} };
+    return { id: ref.id, name, options, index: i, path, ...(merger ? { merger } : {}) };
   });
 }
 

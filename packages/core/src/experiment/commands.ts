@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Engine, XltError, positiveInt, nonNegativeInt, type CliCommand, writeFileAtomic } from '@xlt/plugin-api';
@@ -45,12 +45,13 @@ export function runCommand(services: ServicesFactory = engineServices): CliComma
     configure(command: Command, engine: Engine) {
       experimentArguments(command, engine)
         .option('--index <i>', `do only unit i (a run; \`xlt plan\` lists them); default from ${ARRAY_INDEX_VARIABLES.join(', ')}`, nonNegativeInt('--index'))
-        .option('--shard <i/n>', 'do only the units whose index is i modulo n')
+        .option('--shard <i/n>', 'do only the units whose index is i modulo n', shardFlag)
         .option('--aggregate', 'only average, evaluate and write results, once every unit is done (the job after an array)')
         .option('--workers <n>', 'train the units in n child processes (threads split between them), then aggregate', positiveInt('--workers'))
         .action(async (file: string, opts: ExperimentFlags & UnitSelection & { aggregate?: boolean; workers?: number }) => {
           const note = (l: string) => process.stderr.write(`[xlt] ${l}\n`);
-          const ctx = await prepareExperiment(file, engine, services(engine), { out: opts.out, backend: opts.backend, note });
+          const check = ({ runs }: { readonly runs: readonly unknown[] }) => void (opts.aggregate || selectedUnits(opts, runs.length));
+          const ctx = await prepareExperiment(file, engine, services(engine), { out: opts.out, backend: opts.backend, note, check });
           const indices = opts.aggregate ? undefined : selectedUnits(opts, ctx.runs.length);
           if (!indices) {
             if (opts.workers && opts.workers > 1 && !opts.aggregate) {
@@ -68,6 +69,13 @@ export function runCommand(services: ServicesFactory = engineServices): CliComma
   };
 }
 
+/** `--shard i/n` checked as it is parsed, so a wrong one stops the command before anything is prepared. */
+function shardFlag(value: string): string {
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new InvalidArgumentError(`--shard must be i/n with 0 <= i < n (e.g. 0/4), found ${JSON.stringify(value)}.`);
+  return value;
+}
+
 /** `xlt train EXPERIMENT --run KEY`: trains (or resumes) one run of an experiment's grid. */
 export function trainCommand(services: ServicesFactory = engineServices): CliCommand {
   return {
@@ -78,7 +86,10 @@ export function trainCommand(services: ServicesFactory = engineServices): CliCom
         .option('--run <key>', 'run key, e.g. lr=2e-05_bs=32_ep=3_sched=linear_wu=0.1_seed=1 (default: the first run; --list shows them)')
         .option('--list', 'list the run keys of the experiment and exit')
         .action(async (file: string, opts: ExperimentFlags & { run?: string; list?: boolean }) => {
-          const ctx = await prepareExperiment(file, engine, services(engine), { out: opts.out, backend: opts.backend });
+          const check = ({ runs }: { readonly runs: readonly { key: string }[] }) => {
+            if (opts.run && !runs.some((r) => r.key === opts.run)) throw new XltError(`No run "${opts.run}" in ${file}. Runs: ${runs.map((r) => r.key).join(', ')}.`);
+          };
+          const ctx = await prepareExperiment(file, engine, services(engine), { out: opts.out, backend: opts.backend, check });
           if (opts.list) {
             process.stdout.write(`${ctx.runs.map((r) => r.key).join('\n')}\n`);
             return;

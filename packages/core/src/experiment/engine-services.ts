@@ -17,12 +17,38 @@ import { loadFolderTokenizer } from '../model/encode-command.js';
 import type { HeadParameters } from '../trainer/head-pass.js';
 import { predict } from '../trainer/predict.js';
 import { loadHeadParameters } from '../trainer/train.js';
+import type { ProgressOutput } from '../trainer/progress.js';
 import type { TrainingJob, TrainingResult } from '../trainer/training-job.js';
+import type { SourceDevEvaluator } from '../trainer/training-options.js';
 import { resolveConfigPath } from './experiment-data.js';
 import { FeatureCache } from './feature-cache.js';
 import { checkModelFits } from './model-fit.js';
 import { trainLinearProbe } from './linear-probe.js';
 import { type ExperimentServices, type HeadTrainingJob, type PredictionJob, type RunTrainingJob, type TrainingInput } from './services.js';
+
+/** Options of {@link engineServices}. */
+export interface EngineServicesOptions {
+  /** Where notes (the backend chosen) go, one line per call; given, it also takes the trainer's progress lines. */
+  readonly log?: (line: string) => void;
+  /** Where the trainer's progress goes (default: see {@link engineServices}). */
+  readonly progress?: ProgressOutput;
+}
+
+/**
+ * Source dev data of a run, for scoring each checkpoint inside the trainer as it is saved: live `eval/source_dev`
+ * in TensorBoard and `metrics.jsonl`, scores in the checkpoint's metadata (so the experiment does not score it
+ * again), and early stopping (`training.earlyStoppingPatience`).
+ */
+export interface RunSourceDev {
+  readonly examples: readonly unknown[];
+  readonly language: string;
+}
+
+/**
+ * A run's training job with its source dev data. `RunTrainingJob` (services.ts) does not carry dev data yet, so
+ * `ensureRun` passes it alongside; services that do not know it ignore it and the experiment scores afterwards.
+ */
+export type RunTrainingJobWithDev = RunTrainingJob & { readonly sourceDev?: RunSourceDev };
 
 /** File of the shared head that the head phase writes into its folder. */
 export const SHARED_HEAD_FILE = 'head.safetensors';
@@ -62,9 +88,15 @@ function headFrom(pretrained: Pick<PretrainedModel, 'head' | 'pooler'>, head: Ta
  * `TokenizerProvider` and the task; training goes to the job's `Trainer` plugin, averaging to the named
  * `CheckpointMerger` (`@xlt/averaging` binds `streaming-mean`), prediction to core's `predict` and the task's
  * `decode`. Every one of them comes from the engine's registries, so a plugin package can replace it.
+ *
+ * The trainer's progress (step, loss, learning rate, tokens/s, ETA) goes to stderr, redrawn in place on a terminal
+ * and a plain line every `training.loggingSteps` steps otherwise; with `log` (tests, quiet callers) it goes there
+ * as plain lines instead, like every other note.
  */
-export function engineServices(engine: Engine, options: { readonly log?: (line: string) => void } = {}): ExperimentServices {
+export function engineServices(engine: Engine, options: EngineServicesOptions = {}): ExperimentServices {
   const log = options.log ?? ((line: string) => process.stderr.write(`[xlt] ${line}\n`));
+  const progress: ProgressOutput =
+    options.progress ?? (options.log ? { tty: false, write: (text) => options.log!(text.replace(/\n$/, '')) } : { tty: Boolean(process.stderr.isTTY), write: (text) => process.stderr.write(text), prefix: '[xlt] ' });
   const backends = new Map<string, Promise<BackendChoice>>();
   const backendFor = (id: string) => {
     let choice = backends.get(id);
@@ -115,12 +147,37 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
   };
 
   return {
+    async countTrainingFeatures(input: TrainingInput) {
+      // The tokenizer only (no encoder on a backend); the features stay cached for the training that follows.
+      const { tokenizer, fingerprint } = await cache.tokenizer(input.model, input.tokenizer ?? '', () =>
+        input.tokenizer === undefined ? loadFolderTokenizer(engine, input.model) : engine.tokenizers.get(input.tokenizer).load(input.model),
+      );
+      const context: TaskContext = { labels: input.labels, maxLength: input.training.maxLength, options: input.taskOptions };
+      return (await cache.featurize(input.task, input.train, tokenizer, fingerprint, context)).length;
+    },
     async train(job: RunTrainingJob) {
-      const { pretrained, runtime, common } = await prepareTraining(job, job.hyperparameters.batchSize);
+      const { training } = job;
+      const dev = (job as RunTrainingJobWithDev).sourceDev;
+      // Runs without source dev (the zero-shot runs that few-shot runs start from are not evaluated) train to the end.
+      const patience = dev ? training.earlyStoppingPatience : undefined;
+      if (training.earlyStoppingPatience !== undefined && !dev) log(`run ${job.runId} has no source dev scores to watch, so it trains without early stopping`);
+      const { pretrained, runtime, tokenizer, fingerprint, common } = await prepareTraining(job, job.hyperparameters.batchSize);
       const { features, head } = common;
+      // Scores the model as it is at a checkpoint as scoreModel scores a saved one: same features, decoding, metric.
+      const sourceDev: SourceDevEvaluator<Feature> | undefined = dev
+        ? async (predictFeatures) => {
+            const context: TaskContext = { labels: job.labels, maxLength: training.maxLength, options: job.taskOptions, language: dev.language };
+            const devFeatures = await cache.featurize(job.task, dev.examples, tokenizer, fingerprint, context);
+            const predictions = job.task.decode(await predictFeatures(devFeatures), devFeatures, dev.examples, context);
+            if (predictions.length !== dev.examples.length) {
+              throw new XltError(`Scoring run ${job.runId} on source dev gave ${predictions.length} predictions for ${dev.examples.length} ${dev.language} examples.`);
+            }
+            return job.task.score(dev.examples, predictions, context);
+          }
+        : undefined;
       try {
         const hp = job.hyperparameters;
-        const accumulation = job.training.gradientAccumulation;
+        const accumulation = training.gradientAccumulation;
         const total = Math.ceil(Math.ceil(features.length / hp.batchSize) / accumulation) * hp.epochs;
         const result = await runTraining(job.trainer, {
           ...common,
@@ -133,9 +190,16 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
             epochs: hp.epochs,
             gradientAccumulationSteps: accumulation,
             schedule: hp.schedule,
+            polynomialPower: training.polynomialPower,
             warmupRatio: hp.warmup,
-            weightDecay: job.training.weightDecay,
-            maxGradNorm: job.training.maxGradNorm,
+            weightDecay: training.weightDecay,
+            maxGradNorm: training.maxGradNorm,
+            beta1: training.adamBeta1,
+            beta2: training.adamBeta2,
+            epsilon: training.adamEpsilon,
+            loggingSteps: training.loggingSteps,
+            earlyStoppingPatience: patience,
+            earlyStoppingThreshold: training.earlyStoppingThreshold,
             seed: hp.seed,
             ...(job.checkpoints.everySteps ? { checkpointEverySteps: job.checkpoints.everySteps } : { checkpointsPerEpoch: job.checkpoints.perEpoch }),
             resume: true,
@@ -143,7 +207,9 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
           },
           evalBatchSize: job.training.evalBatchSize,
           tokenizerFolder: pretrained.folder,
-          log: () => {},
+          ...(sourceDev ? { sourceDev } : {}),
+          sourceDevMetric: job.task.primaryMetric,
+          progress,
           onStep: (step) => job.onStep?.(step, total),
         });
         return result.checkpoints;
@@ -182,7 +248,11 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
       if (config.tokenizer !== undefined) engine.tokenizers.get(config.tokenizer);
       // Without any merger the error comes when a strategy first needs an average: selection-only experiments
       // (last, best-source-dev) run without @xlt/averaging.
-      if (engine.mergers.ids().length > 0) engine.mergers.get(config.merger);
+      if (engine.mergers.ids().length > 0) {
+        for (const ref of [config.merger, ...(config.strategies ?? []).flatMap((s) => (typeof s === 'object' && s.merger ? [s.merger] : []))]) {
+          engine.mergers.get(typeof ref === 'string' ? ref : ref.id);
+        }
+      }
     },
     async backendInfo(backend: string) {
       const { backend: chosen, probe } = await backendFor(backend);
@@ -222,11 +292,14 @@ export function engineServices(engine: Engine, options: { readonly log?: (line: 
         entry.loaded?.then((l) => l.runtime.dispose(), () => {});
       };
     },
-    async merge(plan, outDir, merger) {
+    async merge(plan, outDir, merger, base) {
       if (engine.mergers.ids().length === 0) {
         throw new XltError(`No checkpoint merger is registered, so the averaged models cannot be built: load @xlt/averaging (merger "streaming-mean") or a package that binds CheckpointMerger.`);
       }
-      await engine.mergers.get(merger).merge(plan, outDir);
+      const plugin = engine.mergers.get(merger.id);
+      // Options were validated with the config; parsing here fills the merger's defaults.
+      const options = (plugin.optionsSchema ? plugin.optionsSchema.parse(merger.options ?? {}) : merger.options) as Record<string, unknown> | undefined;
+      await plugin.merge(plan, outDir, { ...(options ? { options } : {}), ...(base !== undefined && plugin.needsBase ? { base } : {}) });
     },
     async resolveModel(model, baseDir) {
       const local = resolveConfigPath(model, baseDir);

@@ -8,6 +8,7 @@ import { planRuns, type RunSpec } from './run-plan.js';
 import type { ExperimentServices } from './services.js';
 import { selectStrategies, type SelectedStrategy } from './strategies.js';
 import { sweepDebris } from './debris.js';
+import { experimentIdentity, identityDifferences } from './experiment-identity.js';
 
 /** Everything an experiment step needs, prepared and validated once. */
 export interface ExperimentContext {
@@ -35,12 +36,11 @@ export interface PrepareOptions {
   readonly note?: (line: string) => void;
   /** Backend id (or `auto`) that overrides the config's `backend` (`--backend`). */
   readonly backend?: string;
-}
-
-/** The settings that decide what is in the output folder: a re-run with different ones must not mix results. */
-function fingerprint(config: ExperimentConfig): unknown {
-  const { task, model, source, targets, setup, grid, training, checkpoints, runGroups } = config;
-  return { task, model, source, targets, setup, grid, training, checkpoints, runGroups };
+  /**
+   * Checks of the command's own flags against the planned runs (`--index` in range, `--run` a known key), made
+   * before the output folder is claimed: a wrong flag leaves no folder behind.
+   */
+  readonly check?: (plan: { readonly runs: readonly RunSpec[] }) => void;
 }
 
 /**
@@ -66,13 +66,14 @@ export async function prepareExperiment(configFile: string, engine: Engine, serv
   const root = options.out ? resolve(options.out) : config.output ? resolveConfigPath(config.output, baseDir) : resolve('xlt-runs', config.name);
   const layout = new ExperimentLayout(root);
 
+  const runs = planRuns(config, data);
+  options.check?.({ runs });
   const previous = await readMarker<{ settings: unknown }>(layout.manifest);
-  const settings = fingerprint(config);
-  if (previous && JSON.stringify(previous.settings) !== JSON.stringify(settings)) {
-    throw new XltError(
-      `${root} holds the results of a different experiment (its ${layout.manifest} differs from ${configFile} in task, model, data, setup, grid, training or checkpoints). ` +
-        'Give another output folder (--out) or remove that one.',
-    );
+  const settings = experimentIdentity(config);
+  // The grid is not part of the identity: added seeds or learning rates grow the experiment (only new runs train).
+  const differences = previous ? identityDifferences(previous.settings, config) : [];
+  if (differences.length) {
+    throw new XltError(`${root} holds the results of a different experiment (its ${layout.manifest} differs from ${configFile} in ${differences.join(', ')}). Give another output folder (--out) or remove that one.`);
   }
   if (!previous) await writeMarker(layout.manifest, { name: config.name, config: configFile, settings });
   else {
@@ -80,7 +81,6 @@ export async function prepareExperiment(configFile: string, engine: Engine, serv
     if (debris.paths.length) note(`removed ${debris.paths.length} leftover${debris.paths.length > 1 ? 's' : ''} of interrupted work (${(debris.bytes / 2 ** 20).toFixed(1)} MiB) in ${root}`);
   }
 
-  const runs = planRuns(config, data);
   const allTrain = [...data.train, ...data.targets.flatMap((t) => t.shots ?? [])];
   const labels = task.labelSpace(allTrain, taskOptions);
   return { configFile, config, engine, services, task, taskOptions, strategies, sinks, data, model, runs, labels, layout };

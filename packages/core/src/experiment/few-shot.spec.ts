@@ -124,8 +124,8 @@ describe('few-shot runs on the toy experiment', () => {
       for (const run of [FS(1), FS(2)]) expect((await readdir(join(out, 'eval', strategy, run))).sort()).toEqual(LANGS);
     }
     for (const strategy of ['run-average', 'checkpoint-run-average']) {
-      expect(await readdir(join(out, 'eval', strategy))).toEqual(['all_shots=5_multi']);
-      expect((await readdir(join(out, 'eval', strategy, 'all_shots=5_multi'))).sort()).toEqual(LANGS);
+      expect(await readdir(join(out, 'eval', strategy))).toEqual(['lr=0.5_bs=8_ep=2_sched=linear_wu=0_shots=5_multi']);
+      expect((await readdir(join(out, 'eval', strategy, 'lr=0.5_bs=8_ep=2_sched=linear_wu=0_shots=5_multi'))).sort()).toEqual(LANGS);
     }
     expect(existsSync(join(out, 'models', 'last', ZS(1)))).toBe(false);
     expect(outcome.records.some((r) => !r.run.includes('_shots=5_multi'))).toBe(false);
@@ -157,8 +157,8 @@ describe('few-shot runs on the toy experiment', () => {
       }
     }
     for (const strategy of ['run-average', 'checkpoint-run-average']) {
-      expect((await readdir(join(out, 'eval', strategy))).sort()).toEqual(LANGS.map((l) => `all_shots=4_bi=${l}`));
-      for (const l of LANGS) expect(await readdir(join(out, 'eval', strategy, `all_shots=4_bi=${l}`))).toEqual([l]);
+      expect((await readdir(join(out, 'eval', strategy))).sort()).toEqual(LANGS.map((l) => `lr=0.5_bs=8_ep=2_sched=linear_wu=0_shots=4_bi=${l}`));
+      for (const l of LANGS) expect(await readdir(join(out, 'eval', strategy, `lr=0.5_bs=8_ep=2_sched=linear_wu=0_shots=4_bi=${l}`))).toEqual([l]);
     }
     // Every result is of a model on the target whose shots it saw.
     expect(outcome.records.length).toBeGreaterThan(0);

@@ -91,7 +91,7 @@ describe('head protocol', () => {
     const done = JSON.parse(await readFile(join(outcome.outDir, 'runs', perRun.runs[0]!.runId, 'done.json'), 'utf8'));
     expect(done.head).toEqual({ protocol: 'per-run' });
     expect(new Set(outcome.records.map((r) => r.headProtocol))).toEqual(new Set(['per-run']));
-    const model = async (out: string) => JSON.parse(await readFile(join(out, 'models', 'run-average', 'all', 'model', 'model.json'), 'utf8'));
+    const model = async (out: string) => JSON.parse(await readFile(join(out, 'models', 'run-average', 'lr=0.5_bs=8_ep=2_sched=linear_wu=0', 'model', 'model.json'), 'utf8'));
     expect((await model(outcome.outDir)).weights).not.toEqual((await model(shared.outDir)).weights);
   });
 

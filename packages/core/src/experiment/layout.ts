@@ -4,7 +4,8 @@ import { writeFileAtomic } from '@xlt/plugin-api';
 
 /**
  * Where everything of an experiment lives, in a layout a person can browse: `head/` (the shared head),
- * `runs/<run>/checkpoint-<step>/`, `models/<strategy name>/<run or group>[/<lang>]/`,
+ * `runs/<run>/checkpoint-<step>/` (and `retention.json` once checkpoints were deleted), `models/<strategy name>/<run or group>[/<lang>]/`
+ * (across-run models with the `runs.json` they were built from),
  * `eval/<strategy name>/<run or group>/<lang>/{predictions.txt,metrics.json}`, `results.{json,csv}`, `report.html`,
  * `provenance.json`.
  * Each step leaves a marker file written last and atomically, so a re-run skips exactly what is complete.
@@ -46,6 +47,21 @@ export class ExperimentLayout {
   /** Marker of a built model: the plan and where the weights are. */
   modelDone(strategy: string, run: string, language?: string): string {
     return join(this.modelDir(strategy, run, language), 'plan.json');
+  }
+  /**
+   * The runs an across-run model (run averaging, CA+RA) of a group was built from: when the grid grows and the
+   * group gains runs, its models and evaluations are rebuilt.
+   */
+  modelRuns(strategy: string, group: string): string {
+    return join(this.modelDir(strategy, group), 'runs.json');
+  }
+  /** The evaluations of a strategy's model for a run or group, every language. */
+  evalRoot(strategy: string, run: string): string {
+    return join(this.root, 'eval', strategy, run);
+  }
+  /** Checkpoints of a finished run that `retention` deleted, written before they are deleted. */
+  runRetention(run: string): string {
+    return join(this.runDir(run), 'retention.json');
   }
   evalDir(strategy: string, run: string, language: string): string {
     return join(this.root, 'eval', strategy, run, language);

@@ -64,6 +64,6 @@ describe('xlt run refuses settings the model or data cannot take before it train
 
   it('gradient accumulation over more batches than an epoch has', async () => {
     // 24 examples in batches of 8: 3 batches an epoch
-    await expect(run('accumulation', { training: { maxLength: 16, evalBatchSize: 16, gradientAccumulation: 4 } })).rejects.toThrow(/gradientAccumulation is 4, but an epoch of 24 training features in batches of 8 has 3 batches/);
+    await expect(run('accumulation', { training: { maxLength: 16, evalBatchSize: 16, gradientAccumulation: 4 } })).rejects.toThrow(/gradientAccumulation is 4, but an epoch of run \S+ \(24 training features in batches of 8\) has 3 batches/);
   });
 });

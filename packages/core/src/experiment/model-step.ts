@@ -6,6 +6,7 @@ import type { ExperimentContext } from './experiment-context.js';
 import { readMarker, writeMarker } from './layout.js';
 import type { SelectedStrategy } from './strategies.js';
 import { scoreModel } from './score-model.js';
+import { withWorkLock } from './work-lock.js';
 
 /** The `plan.json` of a built strategy model: what was averaged, with which weights, and where the model is. */
 export interface ModelDoneMarker {
@@ -14,6 +15,8 @@ export interface ModelDoneMarker {
   /** The strategy plugin's id and its options (absent in folders written before entries had names). */
   readonly strategyId?: string;
   readonly options?: Readonly<Record<string, unknown>>;
+  /** The merger that built it (absent in folders written before mergers were chosen per entry: `streaming-mean`). */
+  readonly merger?: { readonly id: string; readonly options: Readonly<Record<string, unknown>> };
   readonly run: string;
   readonly language?: string;
   readonly oracle: boolean;
@@ -34,6 +37,13 @@ function checkSameStrategy(existing: ModelDoneMarker, selected: SelectedStrategy
     throw new XltError(
       `${markerFile} was built by strategy "${id}" with options ${JSON.stringify(options ?? {})}, but the entry named "${selected.name}" is now "${selected.id}" ` +
         `with options ${JSON.stringify(selected.options)}. Give the entry another "name", or remove models/${selected.name} and eval/${selected.name} to rebuild it.`,
+    );
+  }
+  const merger = existing.merger ?? { id: 'streaming-mean', options: {} };
+  if (JSON.stringify(merger) !== JSON.stringify(selected.merger)) {
+    throw new XltError(
+      `${markerFile} was merged by ${JSON.stringify(merger)}, but the entry named "${selected.name}" now merges with ${JSON.stringify(selected.merger)}. ` +
+        `Give the entry another "name", or remove models/${selected.name} and eval/${selected.name} to rebuild it.`,
     );
   }
 }
@@ -61,28 +71,41 @@ export async function ensureModel(ctx: ExperimentContext, selected: SelectedStra
     checkSameStrategy(existing, selected, markerFile);
     return isAbsolute(existing.model) ? existing.model : resolve(dir, existing.model);
   }
+  // Two processes on one folder reach the same model: one builds it, the other waits and takes it.
+  const lockName = `model=${[selected.name, runLabel, language ?? ''].join('+').replace(/[/\\]/g, '_')}`;
+  return withWorkLock(layout.lockFile(lockName), `Building the ${selected.name} model of ${runLabel}`, async () => {
+    const built = await readMarker<ModelDoneMarker>(markerFile);
+    if (built) return isAbsolute(built.model) ? built.model : resolve(dir, built.model);
+    return buildModel(ctx, selected, runLabel, runs, language);
+  }, { wait: true });
+}
 
+async function buildModel(ctx: ExperimentContext, selected: SelectedStrategy, runLabel: string, runs: readonly RunInfo[], language?: string): Promise<string> {
+  const { layout } = ctx;
+  const markerFile = layout.modelDone(selected.name, runLabel, language);
+  const dir = dirname(markerFile);
   const context: StrategyContext = {
     primaryMetric: ctx.task.primaryMetric,
     ...(language ? { targetLanguage: language } : {}),
-    ...(ctx.data.dev ? { evaluateSourceDev: (plan: readonly WeightedCheckpoint[]) => scorePlanOnSourceDev(ctx, plan) } : {}),
+    ...(ctx.data.dev ? { evaluateSourceDev: (plan: readonly WeightedCheckpoint[]) => scorePlanOnSourceDev(ctx, selected, plan) } : {}),
   };
   const plan = await selected.strategy.plan(runs, selected.options, context);
   const where = `${runLabel}${language ? ` (${language})` : ''}`;
   checkPlan(plan, selected.name, where);
   const used = plan.filter((p) => p.weight > 0);
   let model: string;
-  if (used.length === 1) {
+  if (used.length === 1 && !transformsOne(ctx, selected)) {
     model = used[0]!.checkpoint.path;
   } else {
     model = join(dir, 'model');
     await rm(model, { recursive: true, force: true });
-    await withAtomicFile(model, (tmp) => ctx.services.merge(used, tmp, ctx.config.merger));
+    await withAtomicFile(model, (tmp) => ctx.services.merge(used, tmp, selected.merger, ctx.model));
   }
   const marker: ModelDoneMarker = {
     strategy: selected.name,
     strategyId: selected.id,
     options: selected.options,
+    merger: selected.merger,
     run: runLabel,
     ...(language ? { language } : {}),
     oracle: selected.strategy.oracle,
@@ -93,13 +116,21 @@ export async function ensureModel(ctx: ExperimentContext, selected: SelectedStra
   return model;
 }
 
+/**
+ * Whether the merger changes even a single checkpoint: a mean of one checkpoint is that checkpoint (so it is
+ * used as is, nothing written), but a merge method against the pretrained base (TIES, DARE) transforms it.
+ */
+function transformsOne(ctx: ExperimentContext, selected: SelectedStrategy): boolean {
+  return ctx.engine.mergers.has(selected.merger.id) && ctx.engine.mergers.get(selected.merger.id).needsBase === true;
+}
+
 /** Greedy soup's question "how good is this average on source dev?": merges into scratch space and scores it. */
-async function scorePlanOnSourceDev(ctx: ExperimentContext, plan: readonly WeightedCheckpoint[]) {
+async function scorePlanOnSourceDev(ctx: ExperimentContext, selected: SelectedStrategy, plan: readonly WeightedCheckpoint[]) {
   const used = plan.filter((p) => p.weight > 0);
-  if (used.length === 1) return (await scoreModel(ctx, used[0]!.checkpoint.path, ctx.data.dev!, ctx.data.sourceLanguage)).metrics;
+  if (used.length === 1 && !transformsOne(ctx, selected)) return (await scoreModel(ctx, used[0]!.checkpoint.path, ctx.data.dev!, ctx.data.sourceLanguage)).metrics;
   const scratch = join(ctx.layout.root, 'models', '.scratch', randomBytes(6).toString('hex'));
   try {
-    await ctx.services.merge(used, scratch, ctx.config.merger);
+    await ctx.services.merge(used, scratch, selected.merger, ctx.model);
     return (await scoreModel(ctx, scratch, ctx.data.dev!, ctx.data.sourceLanguage)).metrics;
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -43,7 +43,8 @@ describe('xlt run on a toy experiment (2 learning rates x 2 seeds)', () => {
     expect((await readdir(join(out, 'eval'))).sort()).toEqual(STRATEGIES);
     for (const strategy of STRATEGIES) {
       const across = strategy === 'run-average' || strategy === 'checkpoint-run-average';
-      for (const run of across ? ['all'] : RUNS) {
+      // runGroups defaults to seeds: one across-run model per learning rate.
+      for (const run of across ? ['lr=0.5_bs=8_ep=2_sched=linear_wu=0', 'lr=0.1_bs=8_ep=2_sched=linear_wu=0'] : RUNS) {
         for (const lang of ['xx', 'yy', 'zz']) {
           const preds = (await readFile(join(out, 'eval', strategy, run, lang, 'predictions.txt'), 'utf8')).trim().split('\n');
           expect(preds).toHaveLength(45);
@@ -58,10 +59,10 @@ describe('xlt run on a toy experiment (2 learning rates x 2 seeds)', () => {
     expect(existsSync(join(out, 'models', 'checkpoint-average', RUNS[0]!, 'model', 'model.json'))).toBe(true);
     const lastPlan = JSON.parse(await readFile(join(out, 'models', 'last', RUNS[0]!, 'plan.json'), 'utf8'));
     expect(lastPlan.plan).toEqual([{ run: RUNS[0], step: 16, path: `../../../runs/${RUNS[0]}/checkpoint-16`, weight: 1 }]);
-    expect(calls.merges).toBe(4 + 1 + 1); // CA per run, RA once, CA+RA once
+    expect(calls.merges).toBe(4 + 2 + 2); // CA per run, RA and CA+RA once per learning rate
 
     // Results: one record per model x language x metric (accuracy, errors); the oracle marked.
-    const models = 3 * 4 /* last, best-source-dev, CA per run */ + 2 /* RA, CA+RA */;
+    const models = 3 * 4 /* last, best-source-dev, CA per run */ + 2 * 2 /* RA, CA+RA per learning rate */;
     expect(outcome.records).toHaveLength((models * 3 + 4 * 3 /* oracle per run and language */) * 2);
     const csv = (await readFile(join(out, 'results.csv'), 'utf8')).trim().split('\n');
     expect(csv[0]).toBe('experiment,task,run,strategy,language,metric,value,oracle,learningRate,batchSize,epochs,schedule,warmup,seed,strategyId,strategyOptions,headProtocol');

@@ -1,4 +1,5 @@
-import type { Engine, RunInfo, ResultRecord, Metrics } from '@xlt/plugin-api';
+import { existsSync } from 'node:fs';
+import type { CheckpointInfo, Engine, RunInfo, ResultRecord, Metrics } from '@xlt/plugin-api';
 import { summaryTable } from '../report/summary.js';
 import { ensureEvaluation } from './evaluate-step.js';
 import { prepareExperiment, type ExperimentContext } from './experiment-context.js';
@@ -10,6 +11,10 @@ import type { RunSpec } from './run-plan.js';
 import type { ExperimentServices } from './services.js';
 import { ensureRun, runMarker } from './train-step.js';
 import { requireAllUnits } from './units.js';
+import { WorkHeldElsewhere } from './work-lock.js';
+import { checkStrategiesFit } from './strategy-preflight.js';
+import { dropOutgrownGroupModels, recordGroupRuns } from './group-models.js';
+import { applyRetention, keptCheckpoints, requireUndeleted } from './retention.js';
 
 /** Options of {@link runExperiment}. */
 export interface RunExperimentOptions {
@@ -87,6 +92,12 @@ export async function runPrepared(ctx: ExperimentContext, options: Omit<RunExper
   if (options.aggregate) await requireAllUnits(ctx);
   stderr(`[xlt] ${config.name}: ${ctx.runs.length} runs, head ${config.training.head.protocol}, strategies ${ctx.strategies.map((s) => s.name).join(', ')}, targets ${ctx.data.targets.map((t) => t.language).join(', ')} -> ${layout.root}\n`);
 
+  if (!options.aggregate && ctx.services.countTrainingFeatures) {
+    // Every strategy planned over the checkpoints the runs will save, before the head phase or any run trains.
+    const count = ctx.services.countTrainingFeatures.bind(ctx.services);
+    const input = { task: ctx.task, taskOptions: ctx.taskOptions, model: ctx.model, backend: config.backend, trainer: config.trainer, labels: ctx.labels, training: config.training };
+    await checkStrategiesFit(ctx, (run) => count({ ...input, ...(config.tokenizer ? { tokenizer: config.tokenizer } : {}), train: run.train }));
+  }
   const progress = new GridProgress(ctx.runs.length, stderr);
   const head = await ensureHead(ctx, progress);
   const times: PhaseTimes = {
@@ -96,12 +107,27 @@ export async function runPrepared(ctx: ExperimentContext, options: Omit<RunExper
     evaluation: { seconds: 0, byStrategy: {} },
   };
   const infos = new Map<string, RunInfo>();
-  for (const run of ctx.runs) {
+  /** Every checkpoint each run saved, including those `retention` deleted since. */
+  const saved = new Map<string, readonly CheckpointInfo[]>();
+  // A run another process is training (a second `xlt run` on this folder) goes to the end of the queue and is
+  // waited for there: meanwhile this process trains the free ones, so both end with every run, each trained once.
+  const queue = [...ctx.runs];
+  for (let i = 0; i < queue.length; i++) {
+    const run = queue[i]!;
+    const requeued = i >= ctx.runs.length;
     const reused = (await runMarker(ctx, run.key)) !== undefined;
-    const checkpoints = await ensureRun(ctx, run, progress);
+    let checkpoints: CheckpointInfo[];
+    try {
+      checkpoints = await ensureRun(ctx, run, progress, { waitForLock: requeued });
+    } catch (error) {
+      if (requeued || !(error instanceof WorkHeldElsewhere)) throw error;
+      queue.push(run);
+      continue;
+    }
     const seconds = (await runMarker(ctx, run.key))?.seconds;
     times.runs[run.key] = { ...(seconds !== undefined ? { seconds } : {}), reused };
-    infos.set(run.key, { id: run.key, checkpoints, hyperparameters: run.hyperparameters });
+    saved.set(run.key, checkpoints);
+    infos.set(run.key, { id: run.key, checkpoints: await keptCheckpoints(ctx, run.key, checkpoints), hyperparameters: run.hyperparameters });
   }
   const timed = async <T>(phase: PhaseTimes['averaging'], strategy: string, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
@@ -121,14 +147,23 @@ export async function runPrepared(ctx: ExperimentContext, options: Omit<RunExper
     progress.phase(`strategy ${name}: building models and evaluating`);
     for (const unit of units(ctx, selected.strategy.scope)) {
       const runInfos = unit.runs.map((r) => infos.get(r.key)!);
+      const runKeys = unit.runs.map((r) => r.key);
+      const across = selected.strategy.scope === 'across-runs';
+      // A grid that grew gives a group new runs: its model and evaluations are built again from all of them.
+      if (across && (await dropOutgrownGroupModels(ctx, name, unit.label, runKeys))) stderr(`[xlt] ${name}: the runs of group ${unit.label} changed (the grid grew): rebuilding its model and evaluations\n`);
+      const mustBuild = async (language?: string) => {
+        if (!existsSync(layout.modelDone(name, unit.label, language))) await requireUndeleted(ctx, name, unit.label, runKeys);
+      };
       const languages = [...new Set(unit.runs.flatMap((r) => r.languages))];
       const evaluations = [];
       if (selected.strategy.oracle) {
         for (const language of languages.filter((l) => ctx.data.targets.find((t) => t.language === l)?.dev)) {
+          await mustBuild(language);
           const model = await timed(times.averaging, name, () => ensureModel(ctx, selected, unit.label, runInfos, language));
           evaluations.push(await timed(times.evaluation, name, () => ensureEvaluation(ctx, name, true, unit.label, language, model)));
         }
       } else {
+        await mustBuild();
         const model = await timed(times.averaging, name, () => ensureModel(ctx, selected, unit.label, runInfos));
         // One model on every target language: loaded once (at its first prediction), not once per language.
         const release = await ctx.services.retain?.(model, config.backend, config.tokenizer);
@@ -138,6 +173,7 @@ export async function runPrepared(ctx: ExperimentContext, options: Omit<RunExper
           release?.();
         }
       }
+      if (across && evaluations.length) await recordGroupRuns(ctx, name, unit.label, runKeys);
       for (const e of evaluations) {
         for (const [metric, value] of orderedMetrics(e.metrics, primary)) {
           records.push({
@@ -163,6 +199,9 @@ export async function runPrepared(ctx: ExperimentContext, options: Omit<RunExper
   for (const sink of ctx.sinks) files.push(...(await sink.write(records, layout.root)));
   await writeProvenance(ctx, times, { startedAt, head });
   files.push(layout.provenance);
+  // Only now, with every model built and evaluated, may checkpoints go (`retention`).
+  const deleted = await applyRetention(ctx, saved);
+  if (deleted.length) stderr(`[xlt] retention ${JSON.stringify(config.retention)}: deleted ${deleted.length} checkpoint${deleted.length > 1 ? 's' : ''} no model needs\n`);
   print(`${summaryTable(records)}\n`);
   stderr(`[xlt] done: ${records.length} results in ${layout.root}${files.length ? ` (${files.map((f) => f.slice(layout.root.length + 1)).join(', ')})` : ''}\n`);
   return { outDir: layout.root, records, files };

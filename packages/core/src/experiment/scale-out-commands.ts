@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { type CliCommand, type Engine, positiveInt, writeFileAtomic, XltError } from '@xlt/plugin-api';
+import { type CliCommand, type Engine, matching, positiveInt, writeFileAtomic, XltError } from '@xlt/plugin-api';
 import { engineServices } from './engine-services.js';
 import { prepareExperiment } from './experiment-context.js';
 import { experimentArguments, type ExperimentFlags, type ServicesFactory } from './commands.js';
@@ -65,9 +65,9 @@ export function submitCommand(services: ServicesFactory = engineServices): CliCo
         .option('--parallel <k>', 'at most k tasks at once (--array=0-N%k)', positiveInt('--parallel'))
         .option('--cpus-per-task <n>', 'CPUs per task; compute threads follow them', positiveInt('--cpus-per-task'), 1)
         .option('--gpus-per-task <n>', 'GPUs per task (default 1 when the backend is a GPU backend, else 0)', positiveInt('--gpus-per-task'))
-        .option('--mem <size>', 'memory per task, as sbatch takes it (e.g. 16G)')
-        .option('--time <limit>', 'time limit per task, as sbatch takes it (e.g. 4:00:00)')
-        .option('--partition <name>', 'SLURM partition')
+        .option('--mem <size>', 'memory per task, as sbatch takes it (e.g. 16G)', matching('--mem', /^\d+[KMGT]?$/, 'a size as sbatch takes it (e.g. 16G, 16000)'))
+        .option('--time <limit>', 'time limit per task, as sbatch takes it (e.g. 4:00:00)', matching('--time', /^(\d+-)?\d+(:\d{1,2}){0,2}$/, 'a time limit as sbatch takes it (e.g. 90, 4:00:00, 1-12:00:00)'))
+        .option('--partition <name>', 'SLURM partition', matching('--partition', /^[A-Za-z0-9][A-Za-z0-9_.,-]*$/, 'a partition name (letters, digits, _ . , -)'))
         .option('--dry-run', 'print the scripts instead of writing them')
         .option('--submit', 'slurm: submit the array, then the aggregate job with --dependency=afterok on it')
         .option('--image <image>', 'k8s: container image with xlt and its plugins installed')
@@ -75,6 +75,7 @@ export function submitCommand(services: ServicesFactory = engineServices): CliCo
         .option('--mount-path <dir>', 'k8s: where the claim is mounted in the containers')
         .action(async (scheduler: string, file: string, opts: SubmitFlags) => {
           if (scheduler !== 'slurm' && scheduler !== 'k8s') throw new XltError(`Unknown scheduler "${scheduler}": xlt submit knows slurm and k8s.`);
+          if (scheduler === 'k8s') requireKubernetesFlags(opts); // before the output folder is claimed
           const ctx = await prepareExperiment(file, engine, services(engine), { out: opts.out, backend: opts.backend, note: () => {} });
           const gpu = /gpu|cuda/i.test(ctx.config.backend);
           if (scheduler === 'k8s') {
@@ -120,9 +121,12 @@ export function submitCommand(services: ServicesFactory = engineServices): CliCo
 }
 
 /** `xlt submit k8s`: the Indexed Job of units and the aggregate Job, written to `<out>/k8s/` (or printed). */
-async function writeKubernetes(ctx: ExperimentContext, file: string, opts: SubmitFlags, gpu: boolean): Promise<void> {
+function requireKubernetesFlags(opts: SubmitFlags): void {
   const missing = (['image', 'claim', 'mountPath'] as const).filter((k) => !opts[k]);
   if (missing.length) throw new XltError(`xlt submit k8s needs ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}.`);
+}
+
+async function writeKubernetes(ctx: ExperimentContext, file: string, opts: SubmitFlags, gpu: boolean): Promise<void> {
   const manifests = indexedJobManifests({
     config: resolve(ctx.configFile),
     out: ctx.layout.root,

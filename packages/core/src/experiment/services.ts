@@ -99,8 +99,11 @@ export interface ExperimentServices {
   trainHead(job: HeadTrainingJob): Promise<HeadTrainingResult>;
   /** One prediction per example, as {@link TaskPlugin.decode} makes them. */
   predict(job: PredictionJob): Promise<unknown[]>;
-  /** Writes the weighted average of `plan` as an HF model folder at `outDir` with the checkpoint merger `merger`. */
-  merge(plan: readonly WeightedCheckpoint[], outDir: string, merger: string): Promise<void>;
+  /**
+   * Writes the merge of `plan` as an HF model folder at `outDir` with the checkpoint merger `merger` (its id and
+   * options); `base` is the experiment's pretrained model, for mergers that take task vectors against it.
+   */
+  merge(plan: readonly WeightedCheckpoint[], outDir: string, merger: { readonly id: string; readonly options?: Readonly<Record<string, unknown>> }, base?: string): Promise<void>;
   /** A local HF model folder for the config's `model` (a path relative to `baseDir`, or a hub id). */
   resolveModel(model: string, baseDir: string): Promise<string>;
   /**
@@ -113,7 +116,13 @@ export interface ExperimentServices {
    * Optional: throws when the config names a plugin these services would take from a registry (trainer, tokenizer
    * provider, merger) that is not there, listing the known ids; called before anything is trained.
    */
-  checkPlugins?(config: Pick<ExperimentConfig, 'trainer' | 'tokenizer' | 'merger'>): void;
+  checkPlugins?(config: Pick<ExperimentConfig, 'trainer' | 'tokenizer' | 'merger' | 'strategies'>): void;
+  /**
+   * Optional: how many training features `input.train` makes with the model's tokenizer (the trainer's count; a
+   * QA example may make several). With it, every strategy is planned over the checkpoints the runs will save
+   * before anything is trained (`checkStrategiesFit`).
+   */
+  countTrainingFeatures?(input: TrainingInput): Promise<number>;
   /** Optional: which backend `backend` (an id or `auto`) resolves to, for `provenance.json`. */
   backendInfo?(backend: string): Promise<BackendInfo>;
 }

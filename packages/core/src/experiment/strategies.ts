@@ -1,5 +1,6 @@
 import type { ExperimentConfig } from '../config/experiment-schema.js';
 import { strategyEntries, type StrategyEntry } from '../config/strategy-names.js';
+import { resolveRef } from '../config/load-experiment.js';
 import { type Engine, XltError, type AveragingStrategy } from '@xlt/plugin-api';
 
 /** A strategy chosen by the experiment, with its validated options. */
@@ -13,6 +14,14 @@ export interface SelectedStrategy {
   readonly name: string;
   readonly strategy: AveragingStrategy;
   /** Options after the strategy's schema (defaults filled in). */
+  readonly options: Record<string, unknown>;
+  /** The checkpoint merger of its averages: the entry's own `merger`, else the experiment's. */
+  readonly merger: MergerChoice;
+}
+
+/** A checkpoint merger as a config names it: the plugin id and its options (before its schema's defaults). */
+export interface MergerChoice {
+  readonly id: string;
   readonly options: Record<string, unknown>;
 }
 
@@ -35,7 +44,8 @@ export function selectStrategies(
   }
   const out: SelectedStrategy[] = [];
   const hasSourceDev = config.source.dev !== undefined;
-  for (const { id, name, options, path } of entries) {
+  const experimentMerger = resolveRef(config.merger);
+  for (const { id, name, options, path, merger } of entries) {
     const strategy = engine.strategies.get(id);
     if (strategy.needsSourceDev && !hasSourceDev) {
       if (config.strategies) {
@@ -54,7 +64,7 @@ export function selectStrategies(
       note(`strategy "${id}" needs options (${parsed.error.issues.map((i) => i.path.join('.') || i.message).join(', ')}): left out of the defaults; list it in "strategies" with its options to run it.`);
       continue;
     }
-    out.push({ id, name, strategy, options: parsed.data as Record<string, unknown> });
+    out.push({ id, name, strategy, options: parsed.data as Record<string, unknown>, merger: merger ?? experimentMerger });
   }
   return out;
 }

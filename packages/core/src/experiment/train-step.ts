@@ -1,6 +1,7 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { XltError, type CheckpointInfo, type Metrics } from '@xlt/plugin-api';
 import { scoreModel } from './score-model.js';
+import type { RunTrainingJobWithDev } from './engine-services.js';
 import type { ExperimentContext } from './experiment-context.js';
 import { ensureHead } from './head-step.js';
 import { readMarker, writeMarker } from './layout.js';
@@ -92,9 +93,16 @@ async function trainAndScore(
   progress?: GridProgress,
 ): Promise<CheckpointInfo[]> {
   const { model, init, shared } = start;
+  if (ctx.config.training.earlyStoppingPatience !== undefined && !ctx.data.dev) {
+    throw new XltError(
+      `training.earlyStoppingPatience is ${ctx.config.training.earlyStoppingPatience}, but the experiment has no source.dev: early stopping watches the source-dev score of each checkpoint. Add source.dev or remove training.earlyStoppingPatience.`,
+    );
+  }
   const started = performance.now();
   progress?.runStart(run.key);
-  const trained = await ctx.services.train({
+  // Source dev goes to the trainer, which scores each checkpoint as it saves it (live in metrics.jsonl and
+  // TensorBoard, and for early stopping); checkpoints it did not score are scored below.
+  const job: RunTrainingJobWithDev = {
     runId: run.key,
     runDir: ctx.layout.runDir(run.key),
     task: ctx.task,
@@ -110,7 +118,9 @@ async function trainAndScore(
     checkpoints: ctx.config.checkpoints,
     ...(shared ? { head: { file: shared.file, frozen: true } } : {}),
     onStep: (step, total) => progress?.step(step, total),
-  });
+    ...(run.evaluated && ctx.data.dev ? { sourceDev: { examples: ctx.data.dev, language: ctx.data.sourceLanguage } } : {}),
+  };
+  const trained = await ctx.services.train(job);
   if (trained.length === 0) throw new XltError(`The trainer saved no checkpoint for run ${run.key} (in ${ctx.layout.runDir(run.key)}).`);
 
   // Zero-shot runs that few-shot runs start from are never averaged or evaluated: their dev scores would go unused.

@@ -81,7 +81,7 @@ describe('withWorkLock', () => {
 });
 
 describe('xlt run on a folder whose run another process is training', () => {
-  it('stops at that run, naming the holder, and trains nothing twice', async () => {
+  it('waits for that run, naming the holder, and does it once the holder lets go', async () => {
     const engine = await createEngine([
       coreModule,
       new ContainerModule(({ bind }) => {
@@ -92,11 +92,21 @@ describe('xlt run on a folder whose run another process is training', () => {
     const config = await writeTinyTextExperiment(dir, { strategies: ['last'], grid: { learningRate: [1e-3], batchSize: [8], epochs: [1], schedule: ['linear'], warmup: [0], seeds: [1] } });
     const out = join(dir, 'out');
     const run = 'lr=0.001_bs=8_ep=1_sched=linear_wu=0_seed=1';
-    await withWorkLock(join(out, 'locks', `run=${run}.lock`), 'held by the test', async () => {
-      await expect(runExperiment(config, { engine, services: engineServices(engine, { log: () => {} }), out, print: () => {}, stderr: () => {} })).rejects.toThrow(
-        `Training run ${run} is being done by process ${process.pid}`,
-      );
-    });
-    expect(existsSync(join(out, 'runs', run, 'done.json'))).toBe(false);
+    let letGo!: () => void;
+    const holding = withWorkLock(join(out, 'locks', `run=${run}.lock`), 'held by the test', () => new Promise<void>((resolve) => (letGo = resolve)));
+    const lines: string[] = [];
+    const stderr = (text: string) => {
+      lines.push(text);
+      // The holder lets go once the experiment says it is waiting: before that, it must not have trained the run.
+      if (text.includes('waiting for it')) {
+        expect(existsSync(join(out, 'runs', run, 'done.json'))).toBe(false);
+        letGo();
+      }
+    };
+    const outcome = await runExperiment(config, { engine, services: engineServices(engine, { log: () => {} }), out, print: () => {}, stderr });
+    await holding;
+    expect(lines.join('')).toContain(`Training run ${run} is being done by process ${process.pid} on`);
+    expect(existsSync(join(out, 'runs', run, 'done.json'))).toBe(true);
+    expect(outcome.records.length).toBeGreaterThan(0);
   });
 });

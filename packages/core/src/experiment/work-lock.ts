@@ -1,8 +1,11 @@
 import { hostname } from 'node:os';
 import { link, mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { XltError } from '@xlt/plugin-api';
+import { XltError, withPath } from '@xlt/plugin-api';
 import { processAlive } from './process-alive.js';
+
+/** The work is locked by a live process: a caller may do other work first and come back with `wait`. */
+export class WorkHeldElsewhere extends XltError {}
 
 /** What a lock file holds: who does the work, since when. */
 export interface LockHolder {
@@ -88,9 +91,13 @@ export async function withWorkLock<T>(file: string, what: string, work: () => Pr
       const handle = await open(file, 'wx');
       try {
         await handle.writeFile(`${JSON.stringify(me)}\n`);
-      } finally {
+      } catch (error) {
+        // A lock we could not fill (a full disk) is not held: removed, so the next attempt does not wait on it.
         await handle.close();
+        await rm(file, { force: true });
+        throw withPath(error, file);
       }
+      await handle.close();
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 2) throw error;
@@ -108,7 +115,7 @@ export async function withWorkLock<T>(file: string, what: string, work: () => Pr
           await new Promise((r) => setTimeout(r, options.pollMs ?? 2000));
           continue;
         }
-        throw new XltError(`${what} is being done by ${who} (lock ${file}). Wait for it, or use another output folder; if that process is dead, remove the lock file.`);
+        throw new WorkHeldElsewhere(`${what} is being done by ${who} (lock ${file}). Wait for it, or use another output folder; if that process is dead, remove the lock file.`);
       }
     }
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { XltError, type EncoderConfig, type NamedTensors, SAFETENSORS_FILE, writeSafetensors } from '@xlt/plugin-api';
+import { XltError, type EncoderConfig, type NamedTensors, SAFETENSORS_FILE, withPath, writeSafetensors } from '@xlt/plugin-api';
 
 /** What {@link savePretrained} writes. */
 export interface SavePretrainedOptions {
@@ -51,7 +51,7 @@ export async function savePretrained(folder: string, options: SavePretrainedOpti
     await replaceFolder(tmp, target);
   } catch (error) {
     await rm(tmp, { recursive: true, force: true });
-    throw error;
+    throw withPath(error, target);
   }
 }
 

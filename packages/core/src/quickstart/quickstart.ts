@@ -1,6 +1,6 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { type Engine, XltError } from '@xlt/plugin-api';
+import { type Engine, XltError, withPath } from '@xlt/plugin-api';
 import { engineServices } from '../experiment/engine-services.js';
 import { runExperiment, type ExperimentOutcome } from '../experiment/runner.js';
 import type { ExperimentServices } from '../experiment/services.js';
@@ -32,6 +32,9 @@ export interface QuickstartOptions {
  * with train, dev and test), a tiny random BERT whose vocabulary covers it, and `experiment.json` running
  * 2 learning rates x 2 seeds with 4 checkpoints per run. Returns the config path.
  */
+/** `writeFile` whose errors name the file (a full disk fails in write(2), which has no path). */
+const put = (file: string, text: string): Promise<void> => writeFile(file, text).catch((error: unknown) => Promise.reject(withPath(error, file)));
+
 export async function writeQuickstart(options: QuickstartOptions): Promise<string> {
   const out = resolve(options.out);
   const seed = options.seed ?? 13;
@@ -41,12 +44,12 @@ export async function writeQuickstart(options: QuickstartOptions): Promise<strin
   await mkdir(data, { recursive: true });
   const nTrain = options.trainSentences ?? 400;
   const nEval = options.evalSentences ?? 150;
-  await writeFile(join(data, 'syn-src-train.conllu'), toConllu(bench.sentences(nTrain, seed + 1), 'syn-src-train'));
-  await writeFile(join(data, 'syn-src-dev.conllu'), toConllu(bench.sentences(nEval, seed + 2), 'syn-src-dev'));
+  await put(join(data, 'syn-src-train.conllu'), toConllu(bench.sentences(nTrain, seed + 1), 'syn-src-train'));
+  await put(join(data, 'syn-src-dev.conllu'), toConllu(bench.sentences(nEval, seed + 2), 'syn-src-dev'));
   const targets: Record<string, unknown> = {};
   for (const [i, t] of QUICKSTART_TARGETS.entries()) {
     for (const [split, n, s] of [['train', nEval, 10], ['dev', nEval, 20], ['test', nEval, 30]] as const) {
-      await writeFile(join(data, `${t.code}-${split}.conllu`), toConllu(bench.sentences(n, seed + s + i, t), `${t.code}-${split}`));
+      await put(join(data, `${t.code}-${split}.conllu`), toConllu(bench.sentences(n, seed + s + i, t), `${t.code}-${split}`));
     }
     targets[t.code] = { test: `data/${t.code}-test.conllu`, dev: `data/${t.code}-dev.conllu`, train: `data/${t.code}-train.conllu` };
   }
@@ -64,7 +67,7 @@ export async function writeQuickstart(options: QuickstartOptions): Promise<strin
     ...options.overrides,
   };
   const file = join(out, 'experiment.json');
-  await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
+  await put(file, `${JSON.stringify(config, null, 2)}\n`);
   return file;
 }
 

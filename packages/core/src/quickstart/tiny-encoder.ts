@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { withPath } from '@xlt/plugin-api';
 import { bertProvider } from '../encoders/bert-provider.js';
 import { initEncoderParameters } from '../model/init-parameters.js';
 import { savePretrained } from '../model/save-pretrained.js';
@@ -14,8 +15,12 @@ export async function writeTinyEncoder(folder: string, vocabulary: readonly stri
   await mkdir(scratch, { recursive: true });
   const vocabFile = join(scratch, 'vocab.txt');
   const tokenizerConfig = join(scratch, 'tokenizer_config.json');
-  await writeFile(vocabFile, `${vocabulary.join('\n')}\n`);
-  await writeFile(tokenizerConfig, JSON.stringify({ do_lower_case: false, tokenize_chinese_chars: true, strip_accents: null, model_max_length: 64, tokenizer_class: 'BertTokenizer' }, null, 2));
+  try {
+    await writeFile(vocabFile, `${vocabulary.join('\n')}\n`);
+    await writeFile(tokenizerConfig, JSON.stringify({ do_lower_case: false, tokenize_chinese_chars: true, strip_accents: null, model_max_length: 64, tokenizer_class: 'BertTokenizer' }, null, 2));
+  } catch (error) {
+    throw withPath(error, scratch);
+  }
   const raw = {
     architectures: ['BertModel'],
     model_type: 'bert',

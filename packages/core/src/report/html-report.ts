@@ -1,97 +1,125 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import type { ResultRecord } from '@xlt/plugin-api';
-import { headProtocolLine, mainMetric, metricsOf, summarize, type StrategySummary } from './summary.js';
+import { caMinusLastView } from './ca-minus-last-view.js';
+import type { RunCheckpointScores } from './checkpoint-scores.js';
+import { countsView, type CountsView } from './counts-view.js';
+import { hyperparameterView } from './hyperparameter-view.js';
+import { COUNT_METRICS, scoreMetrics } from './metric-kinds.js';
+import { overviewView } from './overview-view.js';
+import { MEAN_OVER_TARGETS, languagesOf, strategiesOf } from './record-stats.js';
+import { loadPlotly, PLOTLY_SRC } from './report-assets.js';
+import { REPORT_SCRIPT, REPORT_STYLE } from './report-page-script.js';
+import { strategyColours } from './strategy-colours.js';
+import { headProtocolLine, summarize, type StrategySummary } from './summary.js';
+import { trajectoryView } from './trajectory-view.js';
 
-let plotlySource: Promise<string> | undefined;
-
-/** The plotly bundle's text, read once from the installed `plotly.js-dist-min` so the report needs no network. */
-export function loadPlotly(): Promise<string> {
-  plotlySource ??= readFile(createRequire(import.meta.url).resolve('plotly.js-dist-min/plotly.min.js'), 'utf8');
-  return plotlySource;
+/** Options of {@link renderReport}. */
+export interface RenderReportOptions {
+  /**
+   * Per-checkpoint target-dev scores of the runs (`readCheckpointScores` of the output folder), for the training
+   * trajectory view; without them that view says what is missing.
+   */
+  readonly checkpointScores?: readonly RunCheckpointScores[];
+  /**
+   * Inline the chart library (4.8 MB) into the page, for a single-file report to send around. Default false: the
+   * page loads `report-assets/plotly.min.js` beside it (`writeReportAssets`), so reports share one copy.
+   */
+  readonly inlineAssets?: boolean;
 }
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 /** JSON safe inside a `<script>` element. */
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
-const fmt = (x: number | undefined, signed = false) => (x === undefined || !Number.isFinite(x) ? '–' : `${signed && x >= 0 ? '+' : ''}${x.toFixed(2)}`);
+const fmt = (x: number | null | undefined, signed = false) => (x === undefined || x === null || !Number.isFinite(x) ? '–' : `${signed && x >= 0 ? '+' : ''}${x.toFixed(2)}`);
+/** A count as a whole number when it is one (a mean over models may not be). */
+const fmtCount = (x: number | null) => (x !== null && Number.isInteger(x) ? String(x) : fmt(x));
+const swatch = (colour: string | undefined) => `<span class="swatch" style="background:${colour ?? '#444'}"></span>`;
 
-function summaryTableHtml(summaries: readonly StrategySummary[], languages: readonly string[]): string {
+function summaryTableHtml(metric: string, summaries: readonly StrategySummary[], languages: readonly string[], colours: Record<string, string>): string {
   const head = ['strategy', 'models', ...languages, 'mean', 'std', 'worst case', 'gap to oracle'].map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const rows = summaries.map((s) => {
-    const name = `${escapeHtml(s.strategy)}${s.oracle ? ' <span class="badge">ORACLE</span>' : ''}`;
+    const name = `${swatch(colours[s.strategy])}${escapeHtml(s.strategy)}${s.oracle ? ' <span class="badge">ORACLE</span>' : ''}`;
     const cells = [String(s.models), ...languages.map((l) => fmt(s.perLanguage[l])), fmt(s.mean), fmt(s.std), fmt(s.worst), s.oracle ? 'oracle' : fmt(s.gapToOracle, true)];
-    return `<tr class="${s.oracle ? 'oracle' : ''}"><td>${name}</td>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`;
+    return `<tr class="${s.oracle ? 'oracle' : ''}" data-strategy="${escapeHtml(s.strategy)}"><td>${name}</td>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`;
   });
-  return `<table><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table class="summary-table" data-metric="${escapeHtml(metric)}"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-/** What the page script plots: for the main metric, per strategy the per-language means and the models' averages. */
-function plotData(records: readonly ResultRecord[], metric: string) {
-  const summaries = summarize(records, metric);
-  const languages = [...new Set(records.map((r) => r.language))];
-  return {
-    metric,
-    languages,
-    strategies: summaries.map((s) => {
-      const rows = records.filter((r) => r.metric === metric && r.strategy === s.strategy);
-      const runs = [...new Set(rows.map((r) => r.run))];
-      const perRun = runs.map((run) => {
-        const vs = rows.filter((r) => r.run === run).map((r) => r.value);
-        return vs.reduce((a, b) => a + b, 0) / vs.length;
+function countsHtml(view: CountsView, colours: Record<string, string>): string {
+  if (view.metrics.length === 0) return `<p class="note">The task reported no counts (${COUNT_METRICS.join(', ')}, ...).</p>`;
+  const head = ['strategy', 'models', ...view.languages, 'total'].map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  return view.metrics
+    .map(({ metric, rows }) => {
+      const body = rows.map((r) => {
+        const cells = [String(r.models), ...r.perLanguage.map(fmtCount), fmtCount(r.total)];
+        return `<tr class="${r.oracle ? 'oracle' : ''}" data-strategy="${escapeHtml(r.strategy)}"><td>${swatch(colours[r.strategy])}${escapeHtml(r.strategy)}</td>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`;
       });
-      const perLanguageStd = languages.map((l) => {
-        const vs = rows.filter((r) => r.language === l).map((r) => r.value);
-        if (vs.length < 2) return 0;
-        const m = vs.reduce((a, b) => a + b, 0) / vs.length;
-        return Math.sqrt(vs.reduce((a, v) => a + (v - m) ** 2, 0) / (vs.length - 1));
-      });
-      return { name: s.oracle ? `${s.strategy} (oracle)` : s.strategy, oracle: s.oracle, perLanguage: languages.map((l) => s.perLanguage[l] ?? null), perLanguageStd, runs, perRun };
-    }),
-  };
+      return `<h3>${escapeHtml(metric)}</h3><table class="counts-table" data-metric="${escapeHtml(metric)}"><thead><tr>${head}</tr></thead><tbody>${body.join('')}</tbody></table>`;
+    })
+    .join('\n');
 }
 
-const STYLE = `body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
-table{border-collapse:collapse;margin:1em 0}th,td{padding:.3em .7em;border-bottom:1px solid #ddd;text-align:right}
-th:first-child,td:first-child{text-align:left}tr.oracle{background:#fff4e0;font-style:italic}
-.badge{background:#d9822b;color:#fff;border-radius:3px;padding:0 .4em;font-size:.8em;font-style:normal}
-.plot{width:100%;height:460px}.note{color:#666}`;
-
-const SCRIPT = `const d = JSON.parse(document.getElementById('xlt-data').textContent);
-const bars = d.strategies.map((s) => ({ type: 'bar', name: s.name, x: d.languages, y: s.perLanguage,
-  error_y: { type: 'data', array: s.perLanguageStd, visible: true },
-  marker: s.oracle ? { pattern: { shape: '/' }, opacity: 0.6 } : {} }));
-Plotly.newPlot('plot-languages', bars, { barmode: 'group', title: { text: d.metric + ' per target language (mean over runs, error bar: std)' },
-  yaxis: { title: { text: d.metric } }, legend: { orientation: 'h' } }, { responsive: true, displaylogo: false });
-const boxes = d.strategies.map((s) => ({ type: 'box', name: s.name, y: s.perRun, text: s.runs, boxpoints: 'all', jitter: 0.4,
-  pointpos: 0, hovertemplate: '%{text}: %{y:.2f}<extra></extra>', marker: { color: s.oracle ? '#d9822b' : undefined } }));
-Plotly.newPlot('plot-spread', boxes, { title: { text: 'Spread over the grid: language-averaged ' + d.metric + ' of each model' },
-  yaxis: { title: { text: d.metric } }, showlegend: false }, { responsive: true, displaylogo: false });`;
+const TABS: readonly [string, string][] = [
+  ['overview', 'Overview'],
+  ['trajectory', 'Over training'],
+  ['delta', 'CA − last per run'],
+  ['hyper', 'By hyperparameter'],
+  ['counts', 'Counts'],
+];
 
 /**
- * A self-contained HTML report (plotly inlined, no network): per-language scores of every strategy as grouped
- * bars, the spread of each strategy over the grid as box plots with every model as a point, and per metric a
- * table of mean, standard deviation, worst case and gap to the oracle. Oracle strategies are marked everywhere.
+ * The HTML report, in five views (tabs): an overview (per-language bars, the spread of each strategy over the grid,
+ * and per score metric mean, std, worst case and gap to the oracle), the main metric over training (last, the
+ * oracle, checkpoint averaging), checkpoint averaging minus last per run, the score by each hyperparameter of the
+ * grid, and the count metrics. Each strategy has one colour throughout; oracles are marked everywhere. The chart
+ * library is referenced as `report-assets/plotly.min.js` (written by `writeReportAssets`) or, with
+ * `inlineAssets`, inlined.
  */
-export async function renderReport(records: readonly ResultRecord[]): Promise<string> {
-  const metric = mainMetric(records);
+export async function renderReport(records: readonly ResultRecord[], options: RenderReportOptions = {}): Promise<string> {
+  const metric = scoreMetrics(records)[0];
   const experiment = records[0]?.experiment ?? 'experiment';
-  const languages = [...new Set(records.map((r) => r.language))];
-  const tables = metricsOf(records)
-    .map((m) => `<h2>${escapeHtml(m)}</h2>${summaryTableHtml(summarize(records, m), languages)}`)
-    .join('\n');
-  const plotly = (await loadPlotly()).replace(/<\/script/gi, '<\\/script');
-  const body = metric
-    ? `<div id="plot-languages" class="plot"></div>\n<div id="plot-spread" class="plot"></div>\n${tables}
-<p class="note">Mean, std and worst case are over models (runs, or groups of runs for across-run strategies) of the score averaged over target languages. Gap to oracle: mean minus the best oracle's mean. <span class="badge">ORACLE</span> rows select with target-language dev data, which zero-shot transfer does not have: an upper reference, not a result.</p>
-<script id="xlt-data" type="application/json">${scriptJson(plotData(records, metric))}</script>
-<script>${SCRIPT}</script>`
-    : '<p>No results.</p>';
+  const languages = languagesOf(records);
+  const colours = strategyColours(strategiesOf(records));
+  const scriptTag = options.inlineAssets ? `<script>${(await loadPlotly()).replace(/<\/script/gi, '<\\/script')}</script>` : `<script src="${PLOTLY_SRC}"></script>`;
+  let body = '<p>No results.</p>';
+  if (metric) {
+    const trajectory = trajectoryView(records, options.checkpointScores ?? [], metric);
+    const caMinusLast = caMinusLastView(records, metric);
+    const hyperparameters = hyperparameterView(records, metric);
+    const data = { meanKey: MEAN_OVER_TARGETS, colours, overview: overviewView(records, metric), trajectory, caMinusLast, hyperparameters };
+    const tables = scoreMetrics(records)
+      .map((m) => `<h3>${escapeHtml(m)}</h3>${summaryTableHtml(m, summarize(records, m), languages, colours)}`)
+      .join('\n');
+    const trajectoryNote = trajectory
+      ? `<p class="note">Scores on the target languages' dev data after each checkpoint, mean over ${trajectory.runs.length} runs: <b>last</b> at k is checkpoint k itself, the <b>oracle</b> up to k the best of checkpoints 1..k (per language, as the oracle selects). Diamonds: the test scores of results.json at the end of training.${trajectory.prefixAverage ? ' <b>Checkpoint averaging</b> at k averages checkpoints 1..k.' : ' Checkpoint averaging over the first k checkpoints is not recorded by the runner, so it shows only at the end (its test score).'}</p>`
+      : '<p class="note">No per-checkpoint scores on target-language data: the runner scores each checkpoint on the targets\' dev data only when an oracle strategy runs and the targets have dev data (and the report finds them in <code>runs/*/done.json</code> beside it).</p>';
+    body = `<nav class="tabs" role="tablist">${TABS.map(([id, label]) => `<button type="button" role="tab" data-view="${id}" aria-selected="false">${escapeHtml(label)}</button>`).join('')}</nav>
+<section id="view-overview" class="view">
+<div id="plot-languages" class="plot"></div>
+<div id="plot-spread" class="plot"></div>
+${tables}
+<p class="note">Score metrics only (counts are under Counts). Mean, std and worst case are over models (runs, or groups of runs for across-run strategies) of the score averaged over target languages. Gap to oracle: mean minus the best oracle's mean. <span class="badge">ORACLE</span> rows select with target-language dev data, which zero-shot transfer does not have: an upper reference, not a result.</p>
+</section>
+<section id="view-trajectory" class="view" hidden>
+${trajectory ? '<label for="trajectory-language">Target language</label><select id="trajectory-language"></select>\n<div id="plot-trajectory" class="plot"></div>\n<table id="trajectory-table"></table>\n<table id="trajectory-finals"></table>\n' : ''}${trajectoryNote}
+</section>
+<section id="view-delta" class="view" hidden>
+${caMinusLast ? `<label for="delta-language">Target language</label><select id="delta-language"></select>\n<div id="plot-delta" class="plot"></div>\n<table id="delta-table"></table>\n<p class="note">${escapeHtml(caMinusLast.ca)} minus ${escapeHtml(caMinusLast.last)} of the same run, on the test data of results.json: above zero, averaging the run's checkpoints beat its last checkpoint. Dashed line: the mean over runs.</p>` : '<p class="note">Needs both <code>checkpoint-average</code> and <code>last</code> in the results.</p>'}
+</section>
+<section id="view-hyper" class="view" hidden>
+${hyperparameters.axes.length > 0 ? '<label for="hyper-axis">Hyperparameter</label><select id="hyper-axis"></select>\n<div id="plot-hyper" class="plot"></div>\n<table id="hyper-table"></table>\n<p class="note">Each point is one model\'s score averaged over the target languages; the table gives the mean per value. Across-run strategies appear on the axes their groups share (with <code>runGroups: seeds</code>, every axis but the seed).</p>' : '<p class="note">Every model ran with the same hyperparameters: no axis to break down.</p>'}
+</section>
+<section id="view-counts" class="view" hidden>
+${countsHtml(countsView(records), colours)}
+<p class="note">Counts, not scores: per language the mean over models, and the total over languages. Not ranked, so no worst case or gap to the oracle.</p>
+</section>
+<script id="xlt-data" type="application/json">${scriptJson(data)}</script>
+<script>${REPORT_SCRIPT}</script>`;
+  }
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(experiment)}: xlt report</title>
-<style>${STYLE}</style><script>${plotly}</script></head>
+<style>${REPORT_STYLE}</style>${metric ? scriptTag : ''}</head>
 <body><h1>${escapeHtml(experiment)}</h1>
-<p>Task <b>${escapeHtml(records[0]?.task ?? '')}</b>, ${languages.length} target language${languages.length === 1 ? '' : 's'}, ${new Set(records.map((r) => r.strategy)).size} strategies.</p>
+<p>Task <b>${escapeHtml(records[0]?.task ?? '')}</b>, ${languages.length} target language${languages.length === 1 ? '' : 's'}, ${new Set(records.map((r) => r.strategy)).size} strategies${metric ? `, main metric <b>${escapeHtml(metric)}</b>` : ''}.</p>
 ${headProtocolLine(records) ? `<p class="head-protocol">${escapeHtml(headProtocolLine(records)!)}</p>\n` : ''}${body}
 </body></html>
 `;

@@ -1,4 +1,5 @@
 import type { ResultRecord } from '@xlt/plugin-api';
+import { isCountMetric } from './metric-kinds.js';
 
 /** The robustness summary of one strategy on one metric, the numbers the method is judged by. */
 export interface StrategySummary {
@@ -19,9 +20,12 @@ export interface StrategySummary {
   readonly perLanguage: Readonly<Record<string, number>>;
 }
 
-/** The main metric of a result set: the first one in record order (the runner puts the task's primary first). */
+/**
+ * The main metric of a result set: the first score metric in record order (the runner puts the task's primary
+ * first; counts such as `unseen_labels` are never the main metric, see `isCountMetric`).
+ */
 export function mainMetric(records: readonly ResultRecord[]): string | undefined {
-  return records[0]?.metric;
+  return records.find((r) => !isCountMetric(r.metric))?.metric;
 }
 
 /** Metrics in first-seen order. */

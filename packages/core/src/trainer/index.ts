@@ -9,6 +9,7 @@ export {
   type TrainingOptions,
   type ResolvedTrainingOptions,
   type LearningRateSchedule,
+  LEARNING_RATE_SCHEDULES,
   type CheckpointPoint,
   type Predictor,
   type SourceDevEvaluator,
@@ -29,6 +30,19 @@ export {
   type CheckpointContents,
 } from './checkpoint-folder.js';
 export { TRAINER_STATE_FORMAT, loadResumeState, type RunPosition, type ResumedState } from './trainer-state.js';
-export { ProgressReporter, type ProgressSnapshot } from './progress.js';
+export { ProgressReporter, lineOutput, type ProgressSnapshot, type ProgressOutput, type ProgressCadence } from './progress.js';
+export { EarlyStopping, type BestScore } from './early-stopping.js';
+export {
+  RunTelemetry,
+  memorySnapshot,
+  SOURCE_DEV_TAG,
+  type MemorySnapshot,
+  type TfMemoryInfo,
+  type TrainingRecord,
+  type CheckpointRecord,
+  type EarlyStoppingRecord,
+  type RunMetricsRecord,
+} from './run-telemetry.js';
+export * from '../telemetry/index.js';
 export { DefaultTrainer } from './default-trainer.js';
 export { trainerModule } from './trainer-module.js';

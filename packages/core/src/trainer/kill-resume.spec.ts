@@ -5,6 +5,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { SafetensorsFile } from '@xlt/plugin-api';
+import { readMetricsLog } from '../telemetry/metrics-log.js';
 
 const core = resolve(import.meta.dirname, '../..');
 // Under the package so that the compiled child resolves @tensorflow/tfjs and tokenizers from node_modules.
@@ -93,4 +94,8 @@ test('a training process killed with SIGKILL after its 2nd checkpoint resumes to
   expect(resumed.stderr).toContain(`resuming ${killed} from step ${atKill.at(-1)}`);
   expect(result.steps).toEqual(JSON.parse(reference.stdout).steps);
   expect(await finalWeights(killed, total)).toEqual(await finalWeights(whole, total));
+  // The metrics log of the killed and resumed run holds each record once, as the uninterrupted run's does.
+  const records = async (runDir: string) => (await readMetricsLog(join(runDir, 'metrics.jsonl'))).map((r) => `${String(r.type)}@${r.step}`);
+  expect(await records(killed)).toEqual(await records(whole));
+  expect(await records(whole)).toEqual(['checkpoint@2', 'checkpoint@4', 'checkpoint@6', 'checkpoint@8', 'train@10', 'checkpoint@10']);
 }, 180_000);

@@ -89,3 +89,12 @@ export function withPath(error: unknown, path: string): unknown {
   if (e instanceof Error && typeof e.code === 'string' && e.path === undefined) e.path = path;
   return error;
 }
+
+/** Runs a synchronous file operation on an open file, naming `path` in its error (see {@link withPath}). */
+export function namingPath<T>(path: string, operation: () => T): T {
+  try {
+    return operation();
+  } catch (error) {
+    throw withPath(error, path);
+  }
+}
