@@ -117,6 +117,16 @@ describe('averageCheckpoints: the numbers', () => {
     await expectAverage(paths, [0.5, 0.5], out, 'F32');
   });
 
+  it('counts a checkpoint given twice twice (its weights add up), not once', async () => {
+    const [a, b] = [join(dir, 'a.safetensors'), join(dir, 'b.safetensors')];
+    await writeToyCheckpoint(a, 1);
+    await writeToyCheckpoint(b, 2);
+    const out = join(dir, 'twice.safetensors');
+    const result = await averageCheckpoints([a, a, b].map((path) => ({ path, weight: 1 })), out);
+    expect(result.inputs).toEqual([{ path: a, weight: 2 / 3 }, { path: b, weight: 1 / 3 }]);
+    await expectAverage([a, b], [2 / 3, 1 / 3], out, 'F32');
+  });
+
   it('writes a complete HF folder from sharded folders: config and tokenizer copied, shards and index', async () => {
     const folders = [join(dir, 'm1'), join(dir, 'm2')];
     await writeToyModelFolder(folders[0]!, 1, { maxShardBytes: 1024, tied: true }, { format: 'pt' });

@@ -65,7 +65,7 @@ export interface AverageOptions {
 export interface AverageResult {
   /** The output file or folder. */
   readonly out: string;
-  /** Normalised inputs actually averaged (same path given twice is merged). */
+  /** Normalised inputs actually averaged: a path given twice is one input with the summed weight (it counts twice). */
   readonly inputs: readonly WeightedPath[];
   readonly tensors: number;
   readonly bytesWritten: number;
