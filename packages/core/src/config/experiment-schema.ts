@@ -53,7 +53,8 @@ export const gridSchema = z.strictObject({
   learningRate: axis(positive).default([2e-5]),
   batchSize: axis(z.number().int().positive()).default([32]),
   epochs: axis(z.number().int().positive()).default([3]),
-  schedule: axis(z.enum(['linear', 'constant'])).default(['linear']),
+  /** Learning-rate schedule after warm-up, as transformers' `lr_scheduler_type` (`polynomial` decays to 1e-7 with `training.polynomialPower`). */
+  schedule: axis(z.enum(['linear', 'cosine', 'polynomial', 'constant'])).default(['linear']),
   /** Warm-up as a fraction of the run's optimizer steps, as transformers' `warmup_ratio`. */
   warmup: axis(z.number().min(0).max(1)).default([0.1]),
   seeds: axis(z.number().int().nonnegative()).default([1]),

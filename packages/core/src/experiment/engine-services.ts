@@ -34,21 +34,6 @@ export interface EngineServicesOptions {
   readonly progress?: ProgressOutput;
 }
 
-/**
- * Source dev data of a run, for scoring each checkpoint inside the trainer as it is saved: live `eval/source_dev`
- * in TensorBoard and `metrics.jsonl`, scores in the checkpoint's metadata (so the experiment does not score it
- * again), and early stopping (`training.earlyStoppingPatience`).
- */
-export interface RunSourceDev {
-  readonly examples: readonly unknown[];
-  readonly language: string;
-}
-
-/**
- * A run's training job with its source dev data. `RunTrainingJob` (services.ts) does not carry dev data yet, so
- * `ensureRun` passes it alongside; services that do not know it ignore it and the experiment scores afterwards.
- */
-export type RunTrainingJobWithDev = RunTrainingJob & { readonly sourceDev?: RunSourceDev };
 
 /** File of the shared head that the head phase writes into its folder. */
 export const SHARED_HEAD_FILE = 'head.safetensors';
@@ -157,7 +142,7 @@ export function engineServices(engine: Engine, options: EngineServicesOptions = 
     },
     async train(job: RunTrainingJob) {
       const { training } = job;
-      const dev = (job as RunTrainingJobWithDev).sourceDev;
+      const dev = job.sourceDev;
       // Runs without source dev (the zero-shot runs that few-shot runs start from are not evaluated) train to the end.
       const patience = dev ? training.earlyStoppingPatience : undefined;
       if (training.earlyStoppingPatience !== undefined && !dev) log(`run ${job.runId} has no source dev scores to watch, so it trains without early stopping`);

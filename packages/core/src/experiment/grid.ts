@@ -5,7 +5,7 @@ export interface GridPoint {
   readonly learningRate: number;
   readonly batchSize: number;
   readonly epochs: number;
-  readonly schedule: 'linear' | 'constant';
+  readonly schedule: 'linear' | 'cosine' | 'polynomial' | 'constant';
   readonly warmup: number;
   readonly seed: number;
 }

@@ -33,6 +33,11 @@ export interface RunTrainingJob extends TrainingInput {
   readonly hyperparameters: GridPoint;
   readonly checkpoints: ExperimentConfig['checkpoints'];
   /**
+   * Source-language dev data: the trainer scores each checkpoint on it as it saves it (live in `metrics.jsonl`
+   * and TensorBoard, in the checkpoint's metadata, and for early stopping). Absent: no source dev, or not evaluated.
+   */
+  readonly sourceDev?: { readonly examples: readonly unknown[]; readonly language: string };
+  /**
    * The head to start from: the shared head file of the head phase ({@link ExperimentServices.trainHead}), kept
    * fixed when `frozen`. Absent (`training.head.protocol` is `per-run`): the model folder's own head when it has
    * one (few-shot runs continuing a zero-shot run), else a fresh head drawn from the run's seed.

@@ -1,12 +1,12 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { XltError, type CheckpointInfo, type Metrics } from '@xlt/plugin-api';
 import { scoreModel } from './score-model.js';
-import type { RunTrainingJobWithDev } from './engine-services.js';
 import type { ExperimentContext } from './experiment-context.js';
 import { ensureHead } from './head-step.js';
 import { readMarker, writeMarker } from './layout.js';
 import type { GridProgress } from './progress.js';
 import type { RunSpec } from './run-plan.js';
+import type { RunTrainingJob } from './services.js';
 import { withWorkLock } from './work-lock.js';
 
 /**
@@ -102,7 +102,7 @@ async function trainAndScore(
   progress?.runStart(run.key);
   // Source dev goes to the trainer, which scores each checkpoint as it saves it (live in metrics.jsonl and
   // TensorBoard, and for early stopping); checkpoints it did not score are scored below.
-  const job: RunTrainingJobWithDev = {
+  const job: RunTrainingJob = {
     runId: run.key,
     runDir: ctx.layout.runDir(run.key),
     task: ctx.task,
