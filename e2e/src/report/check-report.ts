@@ -67,13 +67,14 @@ function entry(rows: readonly Row[], id: string): string | undefined {
 async function checkpointScores(outDir: string, metric: string) {
   const runsDir = join(outDir, 'runs');
   if (!existsSync(runsDir)) return [];
-  const out: { run: string; checkpoints: { step: number; targetDev: Record<string, Record<string, number>> }[] }[] = [];
+  type Scores = Record<string, Record<string, number>>;
+  const out: { run: string; checkpoints: { step: number; targetDev: Scores; prefixAverageTargetDev?: Scores }[] }[] = [];
   for (const run of (await readdir(runsDir)).sort()) {
     const file = join(runsDir, run, 'done.json');
     if (!existsSync(file)) continue;
-    const done = JSON.parse(await readFile(file, 'utf8')) as { run: string; checkpoints: { step: number; targetDev?: Record<string, Record<string, number>> }[] };
+    const done = JSON.parse(await readFile(file, 'utf8')) as { run: string; checkpoints: { step: number; targetDev?: Scores; prefixAverageTargetDev?: Scores }[] };
     if (done.checkpoints.length === 0 || !done.checkpoints.every((c) => c.targetDev && Object.values(c.targetDev).some((m) => typeof m[metric] === 'number'))) continue;
-    out.push({ run: done.run, checkpoints: [...done.checkpoints].sort((a, b) => a.step - b.step) as { step: number; targetDev: Record<string, Record<string, number>> }[] });
+    out.push({ run: done.run, checkpoints: [...done.checkpoints].sort((a, b) => a.step - b.step) as { step: number; targetDev: Scores; prefixAverageTargetDev?: Scores }[] });
   }
   return out;
 }
@@ -188,10 +189,19 @@ export async function checkReportAgainstResults(htmlPath: string, resultsJsonPat
         expect(table.length - 1, 'a row per checkpoint').toBe(k);
         const lastCol = table[0]!.indexOf(entry(records, 'last') ?? 'last');
         const oracleCol = table[0]!.findIndex((h) => oracles.has(h) || h === 'oracle-target-dev');
+        // Checkpoint averaging over the first k checkpoints, when the runner recorded it (an oracle with merger).
+        const caHeader = entry(records, 'checkpoint-average') ?? 'checkpoint-average';
+        const caCol = runs.every((r) => r.checkpoints.every((c) => c.prefixAverageTargetDev)) ? table[0]!.indexOf(caHeader) : -1;
+        if (runs.every((r) => r.checkpoints.every((c) => c.prefixAverageTargetDev))) expect(caCol, `a ${caHeader} column in the trajectory table`).toBeGreaterThan(-1);
+        const prefix = (r: (typeof runs)[number], i: number) => mean(ls.map((l) => r.checkpoints[i]!.prefixAverageTargetDev![l]![metric]!));
         for (let i = 0; i < k; i++) {
           expectCell(table[i + 1]![lastCol], mean(runs.map((r) => own(r, i))), `trajectory ${option.label} last at checkpoint ${i + 1}`);
           expectCell(table[i + 1]![oracleCol], mean(runs.map((r) => best(r, i))), `trajectory ${option.label} oracle up to checkpoint ${i + 1}`);
           trajectoryCells += 2;
+          if (caCol >= 0) {
+            expectCell(table[i + 1]![caCol], mean(runs.map((r) => prefix(r, i))), `trajectory ${option.label} CA of checkpoints 1..${i + 1}`);
+            trajectoryCells++;
+          }
         }
         for (const [name, cells] of (await tableCells(page, '#trajectory-finals')).slice(1)) {
           const ms = models(records, name!, metric).filter((x) => runKeys.has(x.run));

@@ -8,6 +8,7 @@ import type { GridProgress } from './progress.js';
 import type { RunSpec } from './run-plan.js';
 import type { RunTrainingJob } from './services.js';
 import { withWorkLock } from './work-lock.js';
+import { prefixAverageScores } from './prefix-average.js';
 
 /**
  * Where a run started: the pretrained model folder, or (few-shot with `start: zero-shot`) the final checkpoint of
@@ -18,6 +19,12 @@ export type RunInit = { readonly from: 'pretrained'; readonly model: string } | 
 /** The head a run was trained with: the shared frozen head (by its file's hash), or its own (`per-run`). */
 export type RunHead = { readonly protocol: 'shared-frozen'; readonly seed: number; readonly sha256: string } | { readonly protocol: 'per-run' };
 
+/**
+ * A checkpoint as `done.json` stores it; with an oracle, also the target-dev scores of the average of it and every
+ * earlier checkpoint of the run (`prefixAverageScores`), which the report draws over training.
+ */
+export type StoredCheckpoint = CheckpointInfo & { readonly prefixAverageTargetDev?: Readonly<Record<string, Metrics>> };
+
 /** The `done.json` of a finished run. Checkpoint paths are relative to the output folder, so it can be moved. */
 export interface RunDoneMarker {
   readonly run: string;
@@ -25,13 +32,14 @@ export interface RunDoneMarker {
   readonly init: RunInit;
   /** Absent in folders written before the head protocol existed (their runs trained their own heads). */
   readonly head?: RunHead;
-  readonly checkpoints: readonly CheckpointInfo[];
+  readonly checkpoints: readonly StoredCheckpoint[];
   /** Wall time of training and scoring the run's checkpoints (absent in older folders). */
   readonly seconds?: number;
 }
 
 const toStored = (root: string, c: CheckpointInfo): CheckpointInfo => ({ ...c, path: relative(root, c.path) });
-const fromStored = (root: string, c: CheckpointInfo): CheckpointInfo => ({ ...c, path: isAbsolute(c.path) ? c.path : resolve(root, c.path) });
+// The prefix averages' scores are for the report only: strategies get the checkpoint as it was saved.
+const fromStored = (root: string, { prefixAverageTargetDev: _, ...c }: StoredCheckpoint): CheckpointInfo => ({ ...c, path: isAbsolute(c.path) ? c.path : resolve(root, c.path) });
 
 /** The checkpoints of a finished run, or `undefined` when the run is not done. */
 export async function finishedRun(ctx: ExperimentContext, key: string): Promise<CheckpointInfo[] | undefined> {
@@ -145,12 +153,13 @@ async function trainAndScore(
     }
   }
   const head: RunHead = shared ? { protocol: 'shared-frozen', seed: shared.seed, sha256: shared.sha256 } : { protocol: 'per-run' };
+  const prefix = oracle ? await prefixAverageScores(ctx, run, checkpoints) : [];
   const marker: RunDoneMarker = {
     run: run.key,
     hyperparameters: run.hyperparameters,
     init,
     head,
-    checkpoints: checkpoints.map((c) => toStored(ctx.layout.root, c)),
+    checkpoints: checkpoints.map((c, i) => ({ ...toStored(ctx.layout.root, c), ...(prefix[i] ? { prefixAverageTargetDev: prefix[i] } : {}) })),
     seconds: (performance.now() - started) / 1000,
   };
   await writeMarker(ctx.layout.runDone(run.key), marker);
