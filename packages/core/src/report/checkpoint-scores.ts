@@ -10,8 +10,8 @@ export interface CheckpointScores {
   readonly targetDev: Readonly<Record<string, Metrics>>;
   /**
    * Metrics by target language of the uniform average of this checkpoint and every earlier one of the run
-   * (checkpoint averaging over the first k checkpoints). The runner does not record it yet; when a `done.json`
-   * has it, the trajectory view plots checkpoint averaging over training as well.
+   * (checkpoint averaging over the first k checkpoints), which the runner records with an oracle and a merger
+   * (`prefixAverageScores`); the trajectory view then plots checkpoint averaging over training as well.
    */
   readonly prefixAverageTargetDev?: Readonly<Record<string, Metrics>>;
 }
