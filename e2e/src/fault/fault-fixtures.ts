@@ -53,7 +53,11 @@ export async function weightHashes(out: string): Promise<Map<string, string>> {
   const walk = async (dir: string): Promise<void> => {
     for (const e of await readdir(dir, { withFileTypes: true })) {
       const path = join(dir, e.name);
-      if (e.isDirectory()) await walk(path);
+      // Scratch averages (greedy soup, CA over the first k) of a killed process are not results: `sweepDebris`
+      // removes them once an hour old, so a resumed run right after a kill may still have some.
+      if (e.isDirectory()) {
+        if (!(e.name === '.scratch' && dir.endsWith('models'))) await walk(path);
+      }
       else if (e.name.endsWith('.safetensors')) {
         const bytes = await readFile(path);
         const data = relative(out, path).startsWith('models/') ? bytes.subarray(8 + Number(bytes.readBigUInt64LE(0))) : bytes;
