@@ -95,8 +95,11 @@ const PARALLEL_INPUT_BYTES = 1 << 30;
 /** Beyond a few threads the copies out of the page cache are bound by memory bandwidth. */
 const MAX_THREADS = 4;
 
-function normalisePlan(plan: readonly (WeightedCheckpoint | WeightedPath)[]): WeightedPath[] {
-  if (plan.length === 0) throw new XltError('Nothing to average: the plan is empty');
+/**
+ * The plan's paths with their weights as given, a path given twice once with the summed weight (it counts twice);
+ * refuses a weight that is not a finite non-negative number. Shared by the averager and the merge executor.
+ */
+export function summedWeights(plan: readonly (WeightedCheckpoint | WeightedPath)[]): WeightedPath[] {
   const merged = new Map<string, number>();
   for (const item of plan) {
     const path = 'checkpoint' in item ? item.checkpoint.path : item.path;
@@ -105,9 +108,15 @@ function normalisePlan(plan: readonly (WeightedCheckpoint | WeightedPath)[]): We
     }
     merged.set(path, (merged.get(path) ?? 0) + item.weight);
   }
-  const sum = [...merged.values()].reduce((a, b) => a + b, 0);
+  return [...merged].map(([path, weight]) => ({ path, weight }));
+}
+
+function normalisePlan(plan: readonly (WeightedCheckpoint | WeightedPath)[]): WeightedPath[] {
+  if (plan.length === 0) throw new XltError('Nothing to average: the plan is empty');
+  const inputs = summedWeights(plan);
+  const sum = inputs.reduce((a, b) => a + b.weight, 0);
   if (!(sum > 0)) throw new XltError(`The weights of the plan sum to ${sum}; at least one must be positive`);
-  return [...merged].filter(([, w]) => w > 0).map(([path, weight]) => ({ path, weight: weight / sum }));
+  return inputs.filter((i) => i.weight > 0).map(({ path, weight }) => ({ path, weight: weight / sum }));
 }
 
 /** Tensors of one checkpoint grouped by stored byte range: tied names share one group. */

@@ -17,7 +17,7 @@ import {
   type TensorToWrite,
   type WeightedCheckpoint,
 } from '@xlt/plugin-api';
-import { writeModelFolder, type WeightedPath } from '../average-checkpoints.js';
+import { summedWeights, writeModelFolder, type WeightedPath } from '../average-checkpoints.js';
 import { checkFinite, checkInputs, copyIfEqual, readValues, tieKey } from './merge-inputs.js';
 import { mergeMethodRegistry } from './builtins.js';
 import { checkModelCount, parseMergeParams } from './parameters.js';
@@ -68,15 +68,7 @@ const DEFAULT_CHUNK = 1 << 15;
 /** Merges a path given twice into one model with the summed weight, as the averager does; checks the weights. */
 function plannedModels(plan: readonly (WeightedCheckpoint | WeightedPath)[], method: MergeMethod): WeightedPath[] {
   if (plan.length === 0) throw new XltError(`Nothing to merge: the plan for "${method.id}" is empty`);
-  const merged = new Map<string, number>();
-  for (const item of plan) {
-    const path = 'checkpoint' in item ? item.checkpoint.path : item.path;
-    if (typeof item.weight !== 'number' || !Number.isFinite(item.weight) || item.weight < 0) {
-      throw new XltError(`Weight of ${path} must be a finite non-negative number, found ${item.weight}`);
-    }
-    merged.set(path, (merged.get(path) ?? 0) + item.weight);
-  }
-  const models = [...merged].map(([path, weight]) => ({ path, weight }));
+  const models = summedWeights(plan);
   if (method.usesWeights && !(models.reduce((s, m) => s + m.weight, 0) > 0)) {
     throw new XltError(`The weights of the plan for "${method.id}" sum to 0; at least one must be positive`);
   }
