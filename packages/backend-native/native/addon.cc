@@ -12,21 +12,23 @@
 
 #include "encoder.h"
 #include "entry-checks.h"
+#include "napi-util.h"
 
 namespace {
 
 using xlt::ArenaRef;
+using xlt::napi::boolean;
+using xlt::napi::JsError;
+using xlt::napi::num;
+using xlt::napi::typed;
+using Call = xlt::napi::Call<xlt::Encoder>;
 
-// A JS error to throw: kind 0 Error, 1 TypeError, 2 RangeError.
-struct JsError {
-  int kind;
-  std::string message;
-};
+template <class F>
+napi_value guard(napi_env env, napi_callback_info info, F body) {
+  return xlt::napi::guard<xlt::Encoder>(env, info, body);
+}
 
-#define CHECK(call)                                                  \
-  do {                                                               \
-    if ((call) != napi_ok) throw JsError{0, "N-API call failed: " #call}; \
-  } while (0)
+#define CHECK(call) XLT_NAPI_CHECK(call)
 
 napi_value external(napi_env env, const ArenaRef& arena) {
   auto* hold = new ArenaRef(arena);
@@ -37,124 +39,16 @@ napi_value external(napi_env env, const ArenaRef& arena) {
   return ab;
 }
 
-double num(napi_env env, napi_value v, const char* what) {
-  double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok) throw JsError{1, std::string(what) + ": expected a number"};
-  return d;
-}
-
-bool boolean(napi_env env, napi_value v, const char* what) {
-  bool b;
-  if (napi_get_value_bool(env, v, &b) != napi_ok) throw JsError{1, std::string(what) + ": expected a boolean"};
-  return b;
-}
-
-napi_value object(napi_env env, napi_value v, const char* what) {
-  napi_valuetype t;
-  CHECK(napi_typeof(env, v, &t));
-  if (t != napi_object) throw JsError{1, std::string(what) + ": expected an object"};
-  return v;
-}
-
-napi_value prop(napi_env env, napi_value obj, const char* name) {
-  napi_value v;
-  CHECK(napi_get_named_property(env, obj, name, &v));
-  return v;
-}
-
-// A typed array of T's element type (a TypeError otherwise) and its length; entry-checks.h checks the length.
-template <class T>
-T* typed(napi_env env, napi_value v, const char* what, size_t* length) {
-  bool is;
-  CHECK(napi_is_typedarray(env, v, &is));
-  if (!is) throw JsError{1, std::string(what) + ": expected a typed array"};
-  napi_typedarray_type type;
-  size_t len;
-  void* data;
-  CHECK(napi_get_typedarray_info(env, v, &type, &len, &data, nullptr, nullptr));
-  const bool ok = (sizeof(T) == 8 && type == napi_float64_array) || (sizeof(T) == 4 && std::is_same<T, float>::value && type == napi_float32_array) ||
-                  (sizeof(T) == 4 && std::is_same<T, int32_t>::value && type == napi_int32_array);
-  if (!ok) throw JsError{1, std::string(what) + ": wrong typed array type"};
-  *length = len;
-  return static_cast<T*>(data);
-}
-
-struct Call {
-  napi_env env;
-  napi_value self;
-  std::vector<napi_value> args;
-  Call(napi_env e, napi_callback_info info) : env(e), args(10) {
-    size_t argc = args.size();
-    void* data;
-    CHECK(napi_get_cb_info(e, info, &argc, args.data(), &self, &data));
-    args.resize(argc);
-    napi_value undef;
-    napi_get_undefined(e, &undef);
-    args.resize(10, undef);
-  }
-  xlt::Encoder& enc() {
-    void* p;
-    CHECK(napi_unwrap(env, self, &p));
-    auto* holder = static_cast<std::unique_ptr<xlt::Encoder>*>(p);
-    if (!*holder) throw JsError{0, "native encoder used after dispose()"};
-    return **holder;
-  }
-  napi_value undefined() {
-    napi_value u;
-    napi_get_undefined(env, &u);
-    return u;
-  }
-};
-
-// Runs a callback body, turning C++ exceptions into JS ones.
-template <class F>
-napi_value guard(napi_env env, napi_callback_info info, F body) {
-  try {
-    Call c(env, info);
-    return body(c);
-  } catch (const xlt::ArgumentError& e) {
-    if (e.kind == xlt::ArgumentError::kTypeError) napi_throw_type_error(env, nullptr, e.message.c_str());
-    else if (e.kind == xlt::ArgumentError::kRangeError) napi_throw_range_error(env, nullptr, e.message.c_str());
-    else napi_throw_error(env, nullptr, e.message.c_str());
-  } catch (const JsError& e) {
-    if (e.kind == 1) napi_throw_type_error(env, nullptr, e.message.c_str());
-    else if (e.kind == 2) napi_throw_range_error(env, nullptr, e.message.c_str());
-    else napi_throw_error(env, nullptr, e.message.c_str());
-  } catch (const std::out_of_range& e) {
-    napi_throw_range_error(env, nullptr, e.what());
-  } catch (const std::bad_alloc&) {
-    napi_throw_error(env, nullptr, "native backend: out of memory");
-  } catch (const std::exception& e) {
-    napi_throw_error(env, nullptr, e.what());
-  }
-  return nullptr;
-}
-
 // new NativeEncoder(shape, totalFloats, layout: Float64Array [5 embedding + 16 per layer offsets])
 napi_value Construct(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
     napi_env env = c.env;
-    napi_value s = object(env, c.args[0], "shape");
-    const xlt::ShapeArgs args{num(env, prop(env, s, "layers"), "layers"),     num(env, prop(env, s, "hidden"), "hidden"),
-                              num(env, prop(env, s, "heads"), "heads"),       num(env, prop(env, s, "ffn"), "ffn"),
-                              num(env, prop(env, s, "vocab"), "vocab"),       num(env, prop(env, s, "maxPos"), "maxPos"),
-                              num(env, prop(env, s, "typeVocab"), "typeVocab"), num(env, prop(env, s, "eps"), "eps"),
-                              num(env, prop(env, s, "hiddenDropout"), "hiddenDropout"),
-                              num(env, prop(env, s, "attnDropout"), "attnDropout"),
-                              num(env, prop(env, s, "wordPad"), "wordPad"),   num(env, prop(env, s, "posPad"), "posPad")};
-    const xlt::EncoderShape sh = xlt::checkShape(args);
+    const xlt::EncoderShape sh = xlt::napi::shape_arg(env, c.args[0]);
     const size_t total = xlt::checkTotal(num(env, c.args[1], "total"));
     size_t nOff;
     const double* off = typed<double>(env, c.args[2], "layout", &nOff);
     const xlt::Layout layout = xlt::checkLayout(sh, total, off, nOff);
-    auto* holder = new std::unique_ptr<xlt::Encoder>(new xlt::Encoder(sh, total, layout.emb, layout.layers));
-    napi_status st = napi_wrap(
-        env, c.self, holder, [](napi_env, void* p, void*) { delete static_cast<std::unique_ptr<xlt::Encoder>*>(p); },
-        nullptr, nullptr);
-    if (st != napi_ok) {
-      delete holder;
-      throw JsError{0, "napi_wrap failed"};
-    }
+    xlt::napi::wrap(env, c.self, new xlt::Encoder(sh, total, layout.emb, layout.layers));
     return c.self;
   });
 }
@@ -252,24 +146,12 @@ napi_value TouchAllRows(napi_env env, napi_callback_info info) {
 napi_value Adamw(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
     napi_env env = c.env;
-    napi_value h = object(env, c.args[0], "step");
     auto& e = c.enc();
-    const xlt::AdamW a = xlt::checkAdamw(num(env, prop(env, h, "lr"), "lr"), num(env, prop(env, h, "b1"), "b1"),
-                                         num(env, prop(env, h, "b2"), "b2"), num(env, prop(env, h, "eps"), "eps"),
-                                         num(env, prop(env, h, "wd"), "wd"), num(env, prop(env, h, "step"), "step"));
+    const xlt::AdamW a = xlt::napi::adamw_arg(env, c.args[0]);
     size_t n;
     const double* seg = typed<double>(env, c.args[1], "segments", &n);
     const xlt::Segments s = xlt::checkSegments(seg, n, e.total());
     e.adamw(a, s.offsets, s.lengths, s.decay);
-    return c.undefined();
-  });
-}
-
-napi_value Dispose(napi_env env, napi_callback_info info) {
-  return guard(env, info, [](Call& c) {
-    void* p;
-    CHECK(napi_unwrap(c.env, c.self, &p));
-    static_cast<std::unique_ptr<xlt::Encoder>*>(p)->reset();
     return c.undefined();
   });
 }
@@ -334,7 +216,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"gradientSquaredNorm", nullptr, GradientSquaredNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"touchAllRows", nullptr, TouchAllRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adamw", nullptr, Adamw, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"dispose", nullptr, Dispose, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"dispose", nullptr, xlt::napi::dispose<xlt::Encoder>, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_value cls, fn;
   napi_define_class(env, "NativeEncoder", NAPI_AUTO_LENGTH, Construct, nullptr, sizeof(methods) / sizeof(methods[0]),

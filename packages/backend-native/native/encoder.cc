@@ -61,21 +61,7 @@ const float* Encoder::forward(const int32_t* ids, const int32_t* types, const in
                               int T, bool training, uint64_t seed) {
   const int H = shape.hidden;
   const size_t N = (size_t)B * T;
-  for (size_t i = 0; i < N; i++) {
-    if (ids[i] < 0 || ids[i] >= shape.vocab)
-      throw std::out_of_range("inputIds[" + std::to_string(i) + "] = " + std::to_string(ids[i]) +
-                              " is outside the vocabulary [0, " + std::to_string(shape.vocab) + ")");
-    if (types[i] < 0 || types[i] >= shape.typeVocab)
-      throw std::out_of_range("tokenTypeIds[" + std::to_string(i) + "] = " + std::to_string(types[i]) +
-                              " is outside [0, " + std::to_string(shape.typeVocab) + ")");
-    // HF's mask is 0 or 1; other values would give a bias of (1 - mask) * -FLT_MAX, so 2 meant "+FLT_MAX" here but
-    // "attend" on the TF.js backends, which read any nonzero value as 1.
-    if (mask[i] != 0 && mask[i] != 1)
-      throw std::out_of_range("attentionMask[" + std::to_string(i) + "] = " + std::to_string(mask[i]) + ": expected 0 or 1");
-    if (pos[i] < 0 || pos[i] >= shape.maxPos)
-      throw std::out_of_range("positionIds[" + std::to_string(i) + "] = " + std::to_string(pos[i]) +
-                              " is outside [0, " + std::to_string(shape.maxPos) + ")");
-  }
+  check_batch(shape, ids, types, mask, pos, N);
   B_ = B;
   T_ = T;
   seed_ = seed;

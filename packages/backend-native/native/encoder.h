@@ -19,6 +19,13 @@ struct EncoderShape {
   int wordPad, posPad;
 };
 
+/**
+ * Throws std::out_of_range naming the first bad element: ids, token types and positions outside their tables, or a
+ * mask value other than 0 and 1. Every backend of the addon checks a batch with it before using it.
+ */
+void check_batch(const EncoderShape& shape, const int32_t* ids, const int32_t* types, const int32_t* mask,
+                 const int32_t* pos, size_t N);
+
 /** Offsets (in floats) of one layer's tensors inside the arena. */
 struct LayerOffsets {
   size_t qW, qb, kW, kb, vW, vb, oW, ob, ln1g, ln1b, iW, ib, fW, fb, ln2g, ln2b;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <string>
 
 namespace xlt {
@@ -200,5 +201,24 @@ Segments checkSegments(const double* seg, size_t n, size_t total) {
 // A whole number of OpenMP threads (found by the fuzzer: NaN or huge counts used to be cast to int unchecked; a
 // count of millions would also size per-thread buffers and spawn that many threads).
 int checkThreads(double n) { return checkWhole(n, "threads", 1, 4096); }
+
+void check_batch(const EncoderShape& shape, const int32_t* ids, const int32_t* types, const int32_t* mask,
+                 const int32_t* pos, size_t N) {
+  for (size_t i = 0; i < N; i++) {
+    if (ids[i] < 0 || ids[i] >= shape.vocab)
+      throw std::out_of_range("inputIds[" + std::to_string(i) + "] = " + std::to_string(ids[i]) +
+                              " is outside the vocabulary [0, " + std::to_string(shape.vocab) + ")");
+    if (types[i] < 0 || types[i] >= shape.typeVocab)
+      throw std::out_of_range("tokenTypeIds[" + std::to_string(i) + "] = " + std::to_string(types[i]) +
+                              " is outside [0, " + std::to_string(shape.typeVocab) + ")");
+    // HF's mask is 0 or 1; other values would give a bias of (1 - mask) * -FLT_MAX, so 2 meant "+FLT_MAX" here but
+    // "attend" on the TF.js backends, which read any nonzero value as 1.
+    if (mask[i] != 0 && mask[i] != 1)
+      throw std::out_of_range("attentionMask[" + std::to_string(i) + "] = " + std::to_string(mask[i]) + ": expected 0 or 1");
+    if (pos[i] < 0 || pos[i] >= shape.maxPos)
+      throw std::out_of_range("positionIds[" + std::to_string(i) + "] = " + std::to_string(pos[i]) +
+                              " is outside [0, " + std::to_string(shape.maxPos) + ")");
+  }
+}
 
 }  // namespace xlt

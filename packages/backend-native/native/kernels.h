@@ -57,6 +57,13 @@ void adamw_rows(float* p, const float* g, float* m, float* v, const uint8_t* tou
 
 }  // namespace xlt
 
+// The dropout rule below is also compiled for the GPU (cuda/ops.cu): XLT_HD marks what both sides share.
+#if defined(__CUDACC__)
+#define XLT_HD __host__ __device__
+#else
+#define XLT_HD
+#endif
+
 namespace xlt {
 /*
  * xlt's backend-independent dropout rule, the port of @xlt/plugin-api's src/util/dropout-mask.ts (the TS, C++ and
@@ -66,7 +73,7 @@ namespace xlt {
  * float32(1/(1-p)). Sites: 0 embeddings, then per layer l: 1+3l attention probabilities, 2+3l attention output,
  * 3+3l FFN output; i is the row-major element index inside the site's tensor.
  */
-inline uint32_t mix32(uint32_t x) {
+XLT_HD inline uint32_t mix32(uint32_t x) {
   x ^= x >> 16;
   x *= 0x7feb352du;
   x ^= x >> 15;
@@ -74,14 +81,14 @@ inline uint32_t mix32(uint32_t x) {
   x ^= x >> 16;
   return x;
 }
-inline uint32_t dropout_key(uint64_t seed, uint32_t site) {
+XLT_HD inline uint32_t dropout_key(uint64_t seed, uint32_t site) {
   const uint32_t lo = (uint32_t)seed, hi = (uint32_t)(seed >> 32);
   return mix32(mix32(mix32(lo ^ 0x9e3779b9u) ^ hi) ^ mix32(site ^ 0x85ebca6bu));
 }
-inline uint32_t dropout_bits(uint32_t key, uint64_t index) { return mix32(key ^ mix32((uint32_t)index ^ 0xc2b2ae35u)); }
+XLT_HD inline uint32_t dropout_bits(uint32_t key, uint64_t index) { return mix32(key ^ mix32((uint32_t)index ^ 0xc2b2ae35u)); }
 /** floor(p * 2^32), exact in double: the same integer as JS and Python compute. */
-inline uint64_t dropout_threshold(double p) { return (uint64_t)(p * 4294967296.0); }
-inline float dropout_scale(double p) { return (float)(1.0 / (1.0 - p)); }
+XLT_HD inline uint64_t dropout_threshold(double p) { return (uint64_t)(p * 4294967296.0); }
+XLT_HD inline float dropout_scale(double p) { return (float)(1.0 / (1.0 - p)); }
 /** Multiplies x[0..n) by the dropout mask of elements base..base+n of the site (serial; for use in threads). */
 inline void dropout_block(float* x, size_t n, double p, uint32_t key, uint64_t base) {
   const uint64_t threshold = dropout_threshold(p);

@@ -1,20 +1,25 @@
 /**
- * `@xlt/backend-native`: the native CPU training backend (`native`), a C++ N-API addon over OpenBLAS with a
- * hand-written BERT/XLM-R encoder and fused AdamW. Optional: when the addon is not built, {@link NativeBackend.probe}
- * says why and the trainer falls back to TF.js.
+ * `@xlt/backend-native`: the native training backends, one encoder written twice: `native`, a C++ N-API addon over
+ * OpenBLAS (CPU), and `cuda`, its sibling on NVIDIA GPUs (CUDA kernels and cuBLAS). Both optional: when an addon
+ * is not built or no GPU is visible, the backend's probe says why and the trainer picks another one.
  * @packageDocumentation
  */
 import { ContainerModule } from 'inversify';
 import { TrainingBackend } from '@xlt/plugin-api';
+import { CudaBackend } from './cuda-backend.js';
 import { NativeBackend } from './native-backend.js';
 
 export { NativeBackend, nativeShape, nativeThreads } from './native-backend.js';
 export { NativeEncoderRuntime } from './native-encoder-runtime.js';
-export { arenaLayout, type ArenaLayout, type ArenaSlot } from './layout.js';
+export { CudaBackend, cudaPrecision, type CudaBackendOptions, type CudaPrecision } from './cuda-backend.js';
+export { CudaEncoderRuntime } from './cuda-encoder-runtime.js';
+export { cudaAddonPath, emulatedCudaAddonPath, type CudaAddonLoad } from './cuda-addon.js';
+export { arenaLayout, arenaViews, copyTensors, adamwSegments, type ArenaLayout, type ArenaSlot } from './layout.js';
 // The raw addon (loadAddon, its handle types) stays internal: the runtime validates what reaches it.
 export { addonPath, type AddonLoad } from './addon.js';
 
-/** The container module of this package: binds {@link NativeBackend} to the core `TrainingBackend` extension point. */
+/** The container module of this package: binds {@link NativeBackend} and {@link CudaBackend} to the core `TrainingBackend` extension point. */
 export const nativeModule = new ContainerModule(({ bind }) => {
   bind(TrainingBackend).toConstantValue(new NativeBackend());
+  bind(TrainingBackend).toConstantValue(new CudaBackend());
 });

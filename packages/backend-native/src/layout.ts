@@ -1,4 +1,4 @@
-import { XltError, type EncoderConfig, type EncoderProvider } from '@xlt/plugin-api';
+import { XltError, type EncoderConfig, type EncoderProvider, type NamedTensors } from '@xlt/plugin-api';
 
 /** Where one named parameter lives in the native arena (offsets and sizes in floats). */
 export interface ArenaSlot {
@@ -47,4 +47,35 @@ export function arenaLayout(config: EncoderConfig, provider: EncoderProvider): A
     throw new XltError(`native backend: encoder provider '${provider.id}' lacks parameters the BERT encoder needs: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
   }
   return { total, slots, roles: Float64Array.from(names, (n) => slots.get(n)!.offset) };
+}
+
+/** Named Float32Array views into one arena buffer laid out by `layout` (no copy). */
+export function arenaViews(buffer: ArrayBuffer, layout: ArenaLayout): NamedTensors {
+  const out: NamedTensors = new Map();
+  for (const [name, slot] of layout.slots) out.set(name, { shape: slot.shape, data: new Float32Array(buffer, slot.offset * 4, slot.size) });
+  return out;
+}
+
+/** Copies every tensor of `target` from `source`, checking names and shapes; errors start with `what`. */
+export function copyTensors(target: NamedTensors, source: NamedTensors, what: string): void {
+  for (const [name, t] of target) {
+    const s = source.get(name);
+    if (!s) throw new XltError(`${what} lacks '${name}'`);
+    if (s.data.length !== t.data.length || s.shape.join(',') !== t.shape.join(',')) {
+      throw new XltError(`${what} '${name}' has shape [${s.shape.join(', ')}], expected [${t.shape.join(', ')}]`);
+    }
+    t.data.set(s.data);
+  }
+}
+
+/** The addon's AdamW segments: (offset, length, decay 0/1) per parameter, in layout order. */
+export function adamwSegments(layout: ArenaLayout, noDecay: ReadonlySet<string>): Float64Array {
+  const data = new Float64Array(layout.slots.size * 3);
+  let i = 0;
+  for (const [name, slot] of layout.slots) {
+    data[i++] = slot.offset;
+    data[i++] = slot.size;
+    data[i++] = noDecay.has(name) ? 0 : 1;
+  }
+  return data;
 }

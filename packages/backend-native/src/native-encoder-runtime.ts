@@ -7,24 +7,7 @@ import {
   type NamedTensors,
 } from '@xlt/plugin-api';
 import type { NativeEncoderHandle } from './addon.js';
-import type { ArenaLayout } from './layout.js';
-
-function views(buffer: ArrayBuffer, layout: ArenaLayout): NamedTensors {
-  const out: NamedTensors = new Map();
-  for (const [name, slot] of layout.slots) out.set(name, { shape: slot.shape, data: new Float32Array(buffer, slot.offset * 4, slot.size) });
-  return out;
-}
-
-function copyInto(target: NamedTensors, source: NamedTensors, what: string): void {
-  for (const [name, t] of target) {
-    const s = source.get(name);
-    if (!s) throw new XltError(`native backend: ${what} lacks '${name}'`);
-    if (s.data.length !== t.data.length || s.shape.join(',') !== t.shape.join(',')) {
-      throw new XltError(`native backend: ${what} '${name}' has shape [${s.shape.join(', ')}], expected [${t.shape.join(', ')}]`);
-    }
-    t.data.set(s.data);
-  }
-}
+import { adamwSegments, arenaViews as views, copyTensors, type ArenaLayout } from './layout.js';
 
 /**
  * {@link EncoderRuntime} over the native addon. Parameters, gradients and moments are Float32Array views into
@@ -96,14 +79,7 @@ export class NativeEncoderRuntime implements EncoderRuntime {
 
   adamw(step: AdamWStep): void {
     if (this.#segments?.key !== step.noDecay) {
-      const data = new Float64Array(this.#layout.slots.size * 3);
-      let i = 0;
-      for (const [name, slot] of this.#layout.slots) {
-        data[i++] = slot.offset;
-        data[i++] = slot.size;
-        data[i++] = step.noDecay.has(name) ? 0 : 1;
-      }
-      this.#segments = { key: step.noDecay, data };
+      this.#segments = { key: step.noDecay, data: adamwSegments(this.#layout, step.noDecay) };
     }
     this.#live().adamw({ lr: step.learningRate, b1: step.beta1, b2: step.beta2, eps: step.epsilon, wd: step.weightDecay, step: step.step }, this.#segments.data);
   }
@@ -117,11 +93,11 @@ export class NativeEncoderRuntime implements EncoderRuntime {
   }
 
   load(parameters: NamedTensors, moments?: { readonly m: NamedTensors; readonly v: NamedTensors }): void {
-    copyInto(this.#params, parameters, 'parameters');
+    copyTensors(this.#params, parameters, 'native backend: parameters');
     if (moments) {
       const state = this.optimizerState();
-      copyInto(state.m, moments.m, 'AdamW first moments');
-      copyInto(state.v, moments.v, 'AdamW second moments');
+      copyTensors(state.m, moments.m, 'native backend: AdamW first moments');
+      copyTensors(state.v, moments.v, 'native backend: AdamW second moments');
     }
   }
 

@@ -8,6 +8,6 @@ export { tempDir, sharedPath } from './fixtures.js';
 export { type ConformanceAssertion, type TestApi } from './test-api.js';
 export { whitespaceTokenizer, type WhitespaceTokenizerOptions } from './whitespace-tokenizer.js';
 export { runStrategyConformance, type StrategyConformanceOptions } from './strategy-conformance.js';
-export { runBackendConformance, DEFAULT_BACKEND_TOLERANCES, type BackendConformanceOptions, type BackendTolerances } from './backend-conformance.js';
+export { runBackendConformance, DEFAULT_BACKEND_TOLERANCES, BACKEND_TOLERANCES, type BackendConformanceOptions, type BackendPrecision, type BackendTolerances } from './backend-conformance.js';
 export { BACKEND_REFERENCE_SCRIPT, randomBatch } from './backend-conformance-case.js';
 export { conformanceRuns, conformanceContext, type TargetDevProbe } from './strategy-fixtures.js';

@@ -1,0 +1,201 @@
+// N-API surface of the CUDA backend: one CudaEncoder class over xlt::cuda::Encoder, and probe(). Unlike the CPU
+// addon, arenas live on the GPU, so parameters, gradients and moments cross as copies (download / upload).
+#include <node_api.h>
+
+#include <cstring>
+#include <string>
+
+#include "../entry-checks.h"
+#include "../napi-util.h"
+#include "encoder.h"
+
+namespace {
+
+using xlt::cuda::Encoder;
+using xlt::napi::JsError;
+using xlt::napi::num;
+using xlt::napi::typed;
+using Call = xlt::napi::Call<Encoder>;
+
+template <class F>
+napi_value guard(napi_env env, napi_callback_info info, F body) {
+  return xlt::napi::guard<Encoder>(env, info, body);
+}
+
+xlt::cuda::Arena arena_arg(napi_env env, napi_value v) {
+  return (xlt::cuda::Arena)xlt::checkWhole(num(env, v, "arena"), "arena", 0, 3);
+}
+
+// new CudaEncoder(shape, totalFloats, layout: Float64Array, precision: 0 fp32 | 1 tf32 | 2 bf16)
+napi_value Construct(napi_env env, napi_callback_info info) {
+  return guard(env, info, [](Call& c) {
+    napi_env env = c.env;
+    const xlt::EncoderShape sh = xlt::napi::shape_arg(env, c.args[0]);
+    const size_t total = xlt::checkTotal(num(env, c.args[1], "total"));
+    size_t nOff;
+    const double* off = typed<double>(env, c.args[2], "layout", &nOff);
+    const xlt::Layout layout = xlt::checkLayout(sh, total, off, nOff);
+    const auto precision = (xlt::cuda::Precision)xlt::checkWhole(num(env, c.args[3], "precision"), "precision", 0, 2);
+    xlt::napi::wrap(env, c.self, new Encoder(sh, total, layout.emb, layout.layers, precision));
+    return c.self;
+  });
+}
+
+// download(arena) -> ArrayBuffer of totalFloats floats (a host copy)
+napi_value Download(napi_env env, napi_callback_info info) {
+  return guard(env, info, [](Call& c) {
+    auto& e = c.enc();
+    const auto which = arena_arg(c.env, c.args[0]);
+    void* data;
+    napi_value ab;
+    XLT_NAPI_CHECK(napi_create_arraybuffer(c.env, e.total() * sizeof(float), &data, &ab));
+    e.download(which, static_cast<float*>(data));
+    return ab;
+  });
+}
+
+// upload(arena, Float32Array of totalFloats)
+napi_value Upload(napi_env env, napi_callback_info info) {
+  return guard(env, info, [](Call& c) {
+    auto& e = c.enc();
+    const auto which = arena_arg(c.env, c.args[0]);
+    size_t n;
+    const float* src = typed<float>(c.env, c.args[1], "values", &n);
+    xlt::checkLength("values", e.total(), n);
+    e.upload(which, src);
+    return c.undefined();
+  });
+}
+
+// forward(ids, types, mask, pos, B, T, training, seed) -> Float32Array [B*T*H]
+napi_value Forward(napi_env env, napi_callback_info info) {
+  return guard(env, info, [](Call& c) {
+    napi_env env = c.env;
+    auto& e = c.enc();
+    const double B = num(env, c.args[4], "batchSize"), T = num(env, c.args[5], "sequenceLength");
+    size_t nIds, nTypes, nMask, nPos;
+    const int32_t* ids = typed<int32_t>(env, c.args[0], "inputIds", &nIds);
+    const int32_t* types = typed<int32_t>(env, c.args[1], "tokenTypeIds", &nTypes);
+    const int32_t* mask = typed<int32_t>(env, c.args[2], "attentionMask", &nMask);
+    const int32_t* pos = typed<int32_t>(env, c.args[3], "positionIds", &nPos);
+    const bool training = xlt::napi::boolean(env, c.args[6], "training");
+    const xlt::ForwardArgs f = xlt::checkForward(e.shape, B, T, nIds, nTypes, nMask, nPos, num(env, c.args[7], "seed"));
+    const size_t n = f.tokens * e.shape.hidden;
+    void* data;
+    napi_value ab, result;
+    XLT_NAPI_CHECK(napi_create_arraybuffer(env, n * sizeof(float), &data, &ab));
+    e.forward(ids, types, mask, pos, f.batchSize, f.sequenceLength, training, f.seed, static_cast<float*>(data));
+    XLT_NAPI_CHECK(napi_create_typedarray(env, napi_float32_array, n, ab, 0, &result));
+    return result;
+  });
+}
+
+napi_value Backward(napi_env env, napi_callback_info info) {
+  return guard(env, info, [](Call& c) {
+    auto& e = c.enc();
+    if (!e.has_training_forward()) xlt::checkBackward(false, 0, 0);
+    size_t len;
+    const float* d = typed<float>(c.env, c.args[0], "dHidden", &len);
+    xlt::checkBackward(e.has_training_forward(), e.expected_hidden_size(), len);
+    e.backward(d);
+    return c.undefined();
+  });
+}
+
+napi_value ZeroGradients(napi_env env, napi_callback_info info) {
+  return guard(env, info, [](Call& c) {
+    c.enc().zero_grads();
+    return c.undefined();
+  });
+}
+
+napi_value ScaleGradients(napi_env env, napi_callback_info info) {
+  return guard(env, info, [](Call& c) {
+    c.enc().scale_grads((float)num(c.env, c.args[0], "factor"));
+    return c.undefined();
+  });
+}
+
+napi_value GradientSquaredNorm(napi_env env, napi_callback_info info) {
+  return guard(env, info, [](Call& c) {
+    napi_value r;
+    XLT_NAPI_CHECK(napi_create_double(c.env, c.enc().grad_squared_norm(), &r));
+    return r;
+  });
+}
+
+napi_value Adamw(napi_env env, napi_callback_info info) {
+  return guard(env, info, [](Call& c) {
+    auto& e = c.enc();
+    const xlt::AdamW a = xlt::napi::adamw_arg(c.env, c.args[0]);
+    size_t n;
+    const double* seg = typed<double>(c.env, c.args[1], "segments", &n);
+    const xlt::Segments s = xlt::checkSegments(seg, n, e.total());
+    e.adamw(a, s.offsets, s.lengths, s.decay);
+    return c.undefined();
+  });
+}
+
+// probe() -> { available, detail }: a visible GPU and a loadable cuBLAS, or why not.
+napi_value Probe(napi_env env, napi_callback_info) {
+  std::string detail;
+  bool available = false;
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess) {
+    detail = std::string("no GPU visible: ") + cudaGetErrorString(e);
+  } else if (count == 0) {
+    detail = "no GPU visible: cudaGetDeviceCount found 0 devices";
+  } else {
+#ifdef XLT_CUDA_EMULATION
+    detail = "CPU emulation of the CUDA kernels (for tests; slow)";
+#else
+    cudaDeviceProp p;
+    if (cudaGetDeviceProperties(&p, 0) == cudaSuccess)
+      detail = std::string(p.name) + ", sm_" + std::to_string(p.major) + std::to_string(p.minor) + ", " +
+               std::to_string(p.totalGlobalMem >> 20) + " MiB";
+#endif
+    const std::string blas = xlt::cuda::blas_load();
+    if (blas.empty()) available = true;
+    else detail += (detail.empty() ? "" : "; ") + blas;
+  }
+  napi_value r, a, d;
+  napi_create_object(env, &r);
+  napi_get_boolean(env, available, &a);
+  napi_create_string_utf8(env, detail.c_str(), detail.size(), &d);
+  napi_set_named_property(env, r, "available", a);
+  napi_set_named_property(env, r, "detail", d);
+  return r;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  using xlt::napi::method;
+  napi_property_descriptor methods[] = {
+      method("download", Download),
+      method("upload", Upload),
+      method("forward", Forward),
+      method("backward", Backward),
+      method("zeroGradients", ZeroGradients),
+      method("scaleGradients", ScaleGradients),
+      method("gradientSquaredNorm", GradientSquaredNorm),
+      method("adamw", Adamw),
+      method("dispose", xlt::napi::dispose<Encoder>),
+  };
+  napi_value cls, fn, flag;
+  napi_define_class(env, "CudaEncoder", NAPI_AUTO_LENGTH, Construct, nullptr, sizeof(methods) / sizeof(methods[0]),
+                    methods, &cls);
+  napi_set_named_property(env, exports, "CudaEncoder", cls);
+  napi_create_function(env, "probe", NAPI_AUTO_LENGTH, Probe, nullptr, &fn);
+  napi_set_named_property(env, exports, "probe", fn);
+#ifdef XLT_CUDA_EMULATION
+  napi_get_boolean(env, true, &flag);
+#else
+  napi_get_boolean(env, false, &flag);
+#endif
+  napi_set_named_property(env, exports, "emulated", flag);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
