@@ -101,57 +101,9 @@ napi_value Forward(napi_env env, napi_callback_info info) {
   });
 }
 
-napi_value Backward(napi_env env, napi_callback_info info) {
-  return guard(env, info, [](Call& c) {
-    auto& e = c.enc();
-    if (!e.has_training_forward()) xlt::checkBackward(false, 0, 0);  // this error first, whatever dHidden is
-    size_t len;
-    const float* d = typed<float>(c.env, c.args[0], "dHidden", &len);
-    xlt::checkBackward(e.has_training_forward(), e.expected_hidden_size(), len);
-    e.backward(d);
-    return c.undefined();
-  });
-}
-
-napi_value ZeroGradients(napi_env env, napi_callback_info info) {
-  return guard(env, info, [](Call& c) {
-    c.enc().zero_grads();
-    return c.undefined();
-  });
-}
-
-napi_value ScaleGradients(napi_env env, napi_callback_info info) {
-  return guard(env, info, [](Call& c) {
-    c.enc().scale_grads((float)num(c.env, c.args[0], "factor"));
-    return c.undefined();
-  });
-}
-
-napi_value GradientSquaredNorm(napi_env env, napi_callback_info info) {
-  return guard(env, info, [](Call& c) {
-    napi_value r;
-    CHECK(napi_create_double(c.env, c.enc().grad_squared_norm(), &r));
-    return r;
-  });
-}
-
 napi_value TouchAllRows(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
     c.enc().touch_all_rows();
-    return c.undefined();
-  });
-}
-
-// adamw({lr,b1,b2,eps,wd,step}, segments: Float64Array of (offset, length, decay) triples)
-napi_value Adamw(napi_env env, napi_callback_info info) {
-  return guard(env, info, [](Call& c) {
-    napi_env env = c.env;
-    auto& e = c.enc();
-    const xlt::AdamW a = xlt::napi::adamw_arg(env, c.args[0]);
-    size_t n;
-    const double* seg = typed<double>(env, c.args[1], "segments", &n);
-    const xlt::Segments s = xlt::checkSegments(seg, n, e.total());
-    e.adamw(a, s.offsets, s.lengths, s.decay);
     return c.undefined();
   });
 }
@@ -210,12 +162,12 @@ napi_value Init(napi_env env, napi_value exports) {
       {"gradients", nullptr, Gradients, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"moments", nullptr, Moments, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"forward", nullptr, Forward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"backward", nullptr, Backward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"zeroGradients", nullptr, ZeroGradients, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"scaleGradients", nullptr, ScaleGradients, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"gradientSquaredNorm", nullptr, GradientSquaredNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"backward", nullptr, xlt::napi::backward<xlt::Encoder>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"zeroGradients", nullptr, xlt::napi::zero_gradients<xlt::Encoder>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"scaleGradients", nullptr, xlt::napi::scale_gradients<xlt::Encoder>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gradientSquaredNorm", nullptr, xlt::napi::gradient_squared_norm<xlt::Encoder>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"touchAllRows", nullptr, TouchAllRows, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"adamw", nullptr, Adamw, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamw", nullptr, xlt::napi::adamw<xlt::Encoder>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"dispose", nullptr, xlt::napi::dispose<xlt::Encoder>, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_value cls, fn;

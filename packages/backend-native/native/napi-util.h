@@ -164,6 +164,61 @@ napi_value dispose(napi_env env, napi_callback_info info) {
   });
 }
 
+// The entry points both addons share: their encoders have the same training interface (CPU arenas or GPU memory).
+
+/** backward(dHidden: Float32Array of the last training forward's [B, T, H]). */
+template <class E>
+napi_value backward(napi_env env, napi_callback_info info) {
+  return guard<E>(env, info, [](Call<E>& c) {
+    auto& e = c.enc();
+    if (!e.has_training_forward()) checkBackward(false, 0, 0);  // this error first, whatever dHidden is
+    size_t len;
+    const float* d = typed<float>(c.env, c.args[0], "dHidden", &len);
+    checkBackward(e.has_training_forward(), e.expected_hidden_size(), len);
+    e.backward(d);
+    return c.undefined();
+  });
+}
+
+template <class E>
+napi_value zero_gradients(napi_env env, napi_callback_info info) {
+  return guard<E>(env, info, [](Call<E>& c) {
+    c.enc().zero_grads();
+    return c.undefined();
+  });
+}
+
+template <class E>
+napi_value scale_gradients(napi_env env, napi_callback_info info) {
+  return guard<E>(env, info, [](Call<E>& c) {
+    c.enc().scale_grads((float)num(c.env, c.args[0], "factor"));
+    return c.undefined();
+  });
+}
+
+template <class E>
+napi_value gradient_squared_norm(napi_env env, napi_callback_info info) {
+  return guard<E>(env, info, [](Call<E>& c) {
+    napi_value r;
+    XLT_NAPI_CHECK(napi_create_double(c.env, c.enc().grad_squared_norm(), &r));
+    return r;
+  });
+}
+
+/** adamw({lr, b1, b2, eps, wd, step}, segments: Float64Array of (offset, length, decay) triples). */
+template <class E>
+napi_value adamw(napi_env env, napi_callback_info info) {
+  return guard<E>(env, info, [](Call<E>& c) {
+    auto& e = c.enc();
+    const AdamW a = adamw_arg(c.env, c.args[0]);
+    size_t n;
+    const double* seg = typed<double>(c.env, c.args[1], "segments", &n);
+    const Segments s = checkSegments(seg, n, e.total());
+    e.adamw(a, s.offsets, s.lengths, s.decay);
+    return c.undefined();
+  });
+}
+
 /** A method descriptor for napi_define_class. */
 inline napi_property_descriptor method(const char* name, napi_callback fn) {
   return {name, nullptr, fn, nullptr, nullptr, nullptr, napi_default, nullptr};

@@ -12,7 +12,6 @@
 namespace {
 
 using xlt::cuda::Encoder;
-using xlt::napi::JsError;
 using xlt::napi::num;
 using xlt::napi::typed;
 using Call = xlt::napi::Call<Encoder>;
@@ -90,52 +89,6 @@ napi_value Forward(napi_env env, napi_callback_info info) {
   });
 }
 
-napi_value Backward(napi_env env, napi_callback_info info) {
-  return guard(env, info, [](Call& c) {
-    auto& e = c.enc();
-    if (!e.has_training_forward()) xlt::checkBackward(false, 0, 0);
-    size_t len;
-    const float* d = typed<float>(c.env, c.args[0], "dHidden", &len);
-    xlt::checkBackward(e.has_training_forward(), e.expected_hidden_size(), len);
-    e.backward(d);
-    return c.undefined();
-  });
-}
-
-napi_value ZeroGradients(napi_env env, napi_callback_info info) {
-  return guard(env, info, [](Call& c) {
-    c.enc().zero_grads();
-    return c.undefined();
-  });
-}
-
-napi_value ScaleGradients(napi_env env, napi_callback_info info) {
-  return guard(env, info, [](Call& c) {
-    c.enc().scale_grads((float)num(c.env, c.args[0], "factor"));
-    return c.undefined();
-  });
-}
-
-napi_value GradientSquaredNorm(napi_env env, napi_callback_info info) {
-  return guard(env, info, [](Call& c) {
-    napi_value r;
-    XLT_NAPI_CHECK(napi_create_double(c.env, c.enc().grad_squared_norm(), &r));
-    return r;
-  });
-}
-
-napi_value Adamw(napi_env env, napi_callback_info info) {
-  return guard(env, info, [](Call& c) {
-    auto& e = c.enc();
-    const xlt::AdamW a = xlt::napi::adamw_arg(c.env, c.args[0]);
-    size_t n;
-    const double* seg = typed<double>(c.env, c.args[1], "segments", &n);
-    const xlt::Segments s = xlt::checkSegments(seg, n, e.total());
-    e.adamw(a, s.offsets, s.lengths, s.decay);
-    return c.undefined();
-  });
-}
-
 // probe() -> { available, detail }: a visible GPU and a loadable cuBLAS, or why not.
 napi_value Probe(napi_env env, napi_callback_info) {
   std::string detail;
@@ -174,11 +127,11 @@ napi_value Init(napi_env env, napi_value exports) {
       method("download", Download),
       method("upload", Upload),
       method("forward", Forward),
-      method("backward", Backward),
-      method("zeroGradients", ZeroGradients),
-      method("scaleGradients", ScaleGradients),
-      method("gradientSquaredNorm", GradientSquaredNorm),
-      method("adamw", Adamw),
+      method("backward", xlt::napi::backward<Encoder>),
+      method("zeroGradients", xlt::napi::zero_gradients<Encoder>),
+      method("scaleGradients", xlt::napi::scale_gradients<Encoder>),
+      method("gradientSquaredNorm", xlt::napi::gradient_squared_norm<Encoder>),
+      method("adamw", xlt::napi::adamw<Encoder>),
       method("dispose", xlt::napi::dispose<Encoder>),
   };
   napi_value cls, fn, flag;

@@ -117,7 +117,7 @@ export const tfjsNodeBackend: TfjsTrainingBackend = new TfjsTrainingBackend({
 /** `@tensorflow/tfjs-node-gpu` (libtensorflow with CUDA), when installed. */
 export const tfjsNodeGpuBackend: TfjsTrainingBackend = new TfjsTrainingBackend({
   id: 'tfjs-node-gpu',
-  description: 'TF.js with @tensorflow/tfjs-node-gpu (libtensorflow, CUDA GPU); optional package',
+  description: 'TF.js with @tensorflow/tfjs-node-gpu (libtensorflow, CUDA GPU); optional package that needs CUDA 11.2 + cuDNN 8.1 and downloads libtensorflow at install (prefer the cuda backend)',
   priority: 100,
   deterministic: false,
   tfBackend: 'tensorflow',
