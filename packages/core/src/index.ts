@@ -40,6 +40,6 @@ export * from './report/index.js';
 export * from './quickstart/index.js';
 export { coreModule } from './core-module.js';
 export { runCli, buildProgram, loadCliEngine, type ProgramOptions } from './cli/program.js';
-export { listPlugins } from './cli/plugins-command.js';
+export { listPlugins, probeBackends } from './cli/plugins-command.js';
 export { scoreFile, type ScoreOptions } from './cli/score-command.js';
 export { discoverPluginPackages, importPluginModule, type PluginPackage } from './cli/discover.js';

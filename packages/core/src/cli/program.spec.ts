@@ -37,6 +37,10 @@ describe('xlt CLI (built)', () => {
         expect(out).toMatch(/averaging strategies:\n(.*\n)*  my-soup +my custom soup/);
         const json = JSON.parse(run(['plugins', '--json'], { XLT_PLUGINS: local }));
         expect(json['averaging strategy']).toContainEqual({ id: 'my-soup', description: 'my custom soup' });
+        // Each backend says whether it can run here, and why not: tfjs-cpu always can, tfjs-node is not installed.
+        expect(json['backend']).toContainEqual(expect.objectContaining({ id: 'tfjs-cpu', available: true }));
+        expect(json['backend']).toContainEqual(expect.objectContaining({ id: 'tfjs-node', available: false, detail: '@tensorflow/tfjs-node is not installed' }));
+        expect(out).toMatch(/  tfjs-node +TF\.js with @tensorflow\/tfjs-node .*\n +unavailable: @tensorflow\/tfjs-node is not installed\n/);
       } finally {
         await (await import('node:fs/promises')).rm(local, { force: true });
       }
