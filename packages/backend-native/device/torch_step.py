@@ -5,7 +5,8 @@ The step is the one xlt's benchmark times on its CUDA backend: zero the gradient
 initialised BertModel / XLMRobertaModel (dropout 0.1) on one batch, backward of sum(hidden * dHidden) for a fixed
 random dHidden (the task head is not part of the encoder step), gradient clipping at global norm 1, and
 torch.optim.AdamW. Modes: fp32 (no TF32), tf32 (TF32 matmuls allowed), bf16 (torch.autocast bfloat16 around the
-forward, fp32 weights and optimizer). Prints one JSON line per mode with the median step time over `--iters` steps
+forward, fp32 weights and optimizer). Attention is transformers' default for the model (SDPA where available):
+what a user of transformers gets without torch.compile, the baseline the issue names "PyTorch eager". Prints one JSON line per mode with the median step time over `--iters` steps
 after `--warmup` (timed with CUDA events after synchronizing).
 
 Usage: python3 torch_step.py --model xlm-roberta|bert --layers 12 --hidden 768 --heads 12 --ffn 3072
@@ -29,7 +30,7 @@ def main():
     dev = torch.device("cuda")
     common = dict(vocab_size=a.vocab, hidden_size=a.hidden, num_hidden_layers=a.layers, num_attention_heads=a.heads,
                   intermediate_size=a.ffn, hidden_act="gelu", hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
-                  max_position_embeddings=a.max_pos, attn_implementation="eager")
+                  max_position_embeddings=a.max_pos)
     if a.model == "bert":
         model = BertModel(BertConfig(**common, type_vocab_size=2, pad_token_id=0), add_pooling_layer=False)
     else:
@@ -61,7 +62,7 @@ def main():
             if i >= a.warmup:
                 times.append(start.elapsed_time(end))
         print(json.dumps({"impl": "pytorch-eager", "torch": torch.__version__, "mode": mode, "model": a.model,
-                          "median_ms": statistics.median(times), "min_ms": min(times), "iters": a.iters,
+                          "attention": model.config._attn_implementation, "median_ms": statistics.median(times), "min_ms": min(times), "iters": a.iters,
                           "peak_mem_mb": torch.cuda.max_memory_allocated() / 2**20}), flush=True)
 
 
