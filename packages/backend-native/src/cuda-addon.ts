@@ -11,8 +11,8 @@ export type CudaArena = (typeof CudaArena)[keyof typeof CudaArena];
 
 /** One encoder in GPU memory (see `native/cuda/addon.cc`); arenas cross to the host as copies. */
 export interface CudaEncoderHandle {
-  /** A host copy of a whole arena (total floats). */
-  download(arena: CudaArena): ArrayBuffer;
+  /** A host copy of floats `offset .. offset + length` of an arena (one tensor's slot). */
+  download(arena: CudaArena, offset: number, length: number): Float32Array;
   upload(arena: CudaArena, values: Float32Array): void;
   forward(ids: Int32Array, types: Int32Array, mask: Int32Array, pos: Int32Array, batchSize: number, sequenceLength: number, training: boolean, seed: number): Float32Array;
   backward(dHidden: Float32Array): void;

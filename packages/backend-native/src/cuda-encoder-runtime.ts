@@ -4,7 +4,8 @@ import { adamwSegments, arenaViews, copyTensors, type ArenaLayout } from './layo
 
 /**
  * {@link EncoderRuntime} over the CUDA addon. Parameters, gradients and moments live in GPU memory; the accessors
- * return fresh host copies (checkpoints, resume), so writing into them changes nothing on the GPU: use {@link load}.
+ * return fresh host copies, copied one tensor at a time (checkpoints, resume), so writing into them changes nothing
+ * on the GPU: use {@link load}.
  */
 export class CudaEncoderRuntime implements EncoderRuntime {
   readonly #gpu: CudaEncoderHandle;
@@ -46,12 +47,20 @@ export class CudaEncoderRuntime implements EncoderRuntime {
     this.#call('backward', () => gpu.backward(dHidden));
   }
 
+  /** Host copies of an arena's tensors, copied from the GPU one tensor at a time. */
+  #download(arena: CudaArena): NamedTensors {
+    const gpu = this.#live();
+    const out: NamedTensors = new Map();
+    for (const [name, slot] of this.#layout.slots) out.set(name, { shape: slot.shape, data: this.#call('download', () => gpu.download(arena, slot.offset, slot.size)) });
+    return out;
+  }
+
   parameters(): NamedTensors {
-    return arenaViews(this.#live().download(CudaArena.parameters), this.#layout);
+    return this.#download(CudaArena.parameters);
   }
 
   gradients(): NamedTensors {
-    return arenaViews(this.#live().download(CudaArena.gradients), this.#layout);
+    return this.#download(CudaArena.gradients);
   }
 
   zeroGradients(): void {
@@ -74,8 +83,7 @@ export class CudaEncoderRuntime implements EncoderRuntime {
   }
 
   optimizerState(): { readonly m: NamedTensors; readonly v: NamedTensors } {
-    const gpu = this.#live();
-    return { m: arenaViews(gpu.download(CudaArena.firstMoments), this.#layout), v: arenaViews(gpu.download(CudaArena.secondMoments), this.#layout) };
+    return { m: this.#download(CudaArena.firstMoments), v: this.#download(CudaArena.secondMoments) };
   }
 
   load(parameters: NamedTensors, moments?: { readonly m: NamedTensors; readonly v: NamedTensors }): void {

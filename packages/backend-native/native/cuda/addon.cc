@@ -2,6 +2,7 @@
 // addon, arenas live on the GPU, so parameters, gradients and moments cross as copies (download / upload).
 #include <node_api.h>
 
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -25,6 +26,14 @@ xlt::cuda::Arena arena_arg(napi_env env, napi_value v) {
   return (xlt::cuda::Arena)xlt::checkWhole(num(env, v, "arena"), "arena", 0, 3);
 }
 
+// A count of floats in [0, hi] (arenas may exceed 2^31 floats, beyond checkWhole's int).
+size_t floats(double d, const char* what, double hi) {
+  if (!(d >= 0 && d <= hi && d == std::floor(d)))
+    throw xlt::ArgumentError(xlt::ArgumentError::kRangeError, std::string(what) + ": expected a whole number in [0, " +
+                                                                 std::to_string((long long)hi) + "], found " + std::to_string(d));
+  return (size_t)d;
+}
+
 // new CudaEncoder(shape, totalFloats, layout: Float64Array, precision: 0 fp32 | 1 tf32 | 2 bf16)
 napi_value Construct(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
@@ -40,16 +49,20 @@ napi_value Construct(napi_env env, napi_callback_info info) {
   });
 }
 
-// download(arena) -> ArrayBuffer of totalFloats floats (a host copy)
+// download(arena, offset, length) -> Float32Array of floats offset .. offset + length of the arena (a host copy)
 napi_value Download(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
     auto& e = c.enc();
     const auto which = arena_arg(c.env, c.args[0]);
+    const double total = (double)e.total();
+    const size_t offset = floats(num(c.env, c.args[1], "offset"), "offset", total);
+    const size_t length = floats(num(c.env, c.args[2], "length"), "length", total - (double)offset);
     void* data;
-    napi_value ab;
-    XLT_NAPI_CHECK(napi_create_arraybuffer(c.env, e.total() * sizeof(float), &data, &ab));
-    e.download(which, static_cast<float*>(data));
-    return ab;
+    napi_value ab, result;
+    XLT_NAPI_CHECK(napi_create_arraybuffer(c.env, length * sizeof(float), &data, &ab));
+    e.download(which, offset, length, static_cast<float*>(data));
+    XLT_NAPI_CHECK(napi_create_typedarray(c.env, napi_float32_array, length, ab, 0, &result));
+    return result;
   });
 }
 

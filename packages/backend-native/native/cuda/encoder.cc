@@ -73,11 +73,12 @@ void Encoder::upload(Arena which, const float* host) {
   if (which == Arena::parameters) refresh_bf16();
 }
 
-void Encoder::download(Arena which, float* host) {
+void Encoder::download(Arena which, size_t offset, size_t length, float* host) {
+  if (offset > total_ || length > total_ - offset) throw std::out_of_range("download: range outside the arena");
   if (which == Arena::gradients) ensure_grads();
   if (which == Arena::firstMoments || which == Arena::secondMoments) ensure_moments();
   Buffer<float>& b = arena_of(which, params_, grads_, m_, v_);
-  check(cudaMemcpy(host, b.get(), total_ * sizeof(float), cudaMemcpyDeviceToHost), "download");
+  check(cudaMemcpy(host, b.get() + offset, length * sizeof(float), cudaMemcpyDeviceToHost), "download");
 }
 
 const void* Encoder::operand(const float* x, size_t n, int slot) {

@@ -28,9 +28,10 @@ class Encoder {
   const EncoderShape shape;
   const Precision precision;
 
-  /** Copies a whole arena (total() floats) from or to host memory; moments and gradients are created on first use. */
+  /** Copies a whole arena (total() floats) from host memory; moments and gradients are created on first use. */
   void upload(Arena which, const float* host);
-  void download(Arena which, float* host);
+  /** Copies floats offset .. offset + length of an arena to host memory (one tensor at a time for checkpoints). */
+  void download(Arena which, size_t offset, size_t length, float* host);
 
   /** Writes the last hidden state [B*T*H] to `hidden` (host). Throws std::out_of_range on bad ids. */
   void forward(const int32_t* ids, const int32_t* types, const int32_t* mask, const int32_t* pos, int B, int T,
