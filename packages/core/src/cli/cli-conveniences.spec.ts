@@ -72,13 +72,28 @@ describe('--set on every command over an experiment config', () => {
     expect(stderr).toContain('--set grid.seeds: expected path=value');
   });
 
-  it('is refused where it would not reach the tasks: scripts written for later, and k8s', async () => {
+  it('reaches the tasks of scripts written for later: SLURM scripts export it, Kubernetes containers get it', async () => {
     const { config } = await toyConfig();
-    for (const args of [['slurm', '--dry-run'], ['slurm'], ['k8s', '--image', 'i', '--claim', 'c', '--mount-path', '/w']]) {
-      const { code, stderr } = await runCaptured(['submit', args[0]!, config, ...args.slice(1), '--set', 'grid.seeds=[1,2]']);
-      expect(code, args.join(' ')).toBe(1);
-      expect(stderr).toContain('would not reach the job scripts');
+    const slurm = await runCaptured(['submit', 'slurm', config, '--dry-run', '--set', 'grid.seeds=[3,4,5]']);
+    expect(slurm.code, slurm.stderr).toBe(0);
+    const exported = [...slurm.stdout.matchAll(/^export XLT_SET='([^']*)'$/gm)].map((m) => m[1]!);
+    expect(exported).toHaveLength(2);
+    expect(exported[1]).toBe(exported[0]);
+    // The exported value loads the config that --set planned: `xlt plan` under it prints the same plan.
+    const planned = await runCaptured(['plan', config, '--set', 'grid.seeds=[3,4,5]']);
+    const plain = await runCaptured(['plan', config]);
+    process.env['XLT_SET'] = exported[0]!;
+    let viaScript;
+    try {
+      viaScript = await runCaptured(['plan', config]);
+    } finally {
+      delete process.env['XLT_SET'];
     }
+    expect(viaScript.stdout).toBe(planned.stdout);
+    expect(plain.stdout).not.toBe(planned.stdout);
+    const k8s = await runCaptured(['submit', 'k8s', config, '--image', 'i', '--claim', 'c', '--mount-path', '/w', '--dry-run', '--set', 'grid.seeds=[3,4,5]']);
+    expect(k8s.code, k8s.stderr).toBe(0);
+    expect(k8s.stdout.split(`- name: XLT_SET\n              value: ${JSON.stringify(exported[0])}`)).toHaveLength(3);
   });
 });
 

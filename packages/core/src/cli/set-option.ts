@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { XltError } from '@xlt/plugin-api';
 import { OVERRIDES_VARIABLE, parseOverride, overridesVariableValue, type ConfigOverride } from '../config/config-overrides.js';
 
 /** Whether a command takes an experiment config: its arguments include `<experiment>`. */
@@ -21,26 +20,13 @@ export function addSetOption(command: Command): Command {
 /**
  * Parses the `--set` values of the command about to run and hands them to the config loader through
  * `XLT_SET`, so that the processes it starts (`--workers`, tasks of `submit slurm --submit`, which exports the
- * environment) load the same config (`runCli` restores the variable afterwards). Returns the parsed overrides.
- *
- * `xlt submit` without `--submit` (or for k8s) writes scripts that run later, in an environment that does not
- * have the variable: there `--set` is refused with the reason, rather than writing scripts that train another
- * experiment than the one planned.
+ * environment) load the same config (`runCli` restores the variable afterwards). Scripts that `xlt submit` writes
+ * to run later (SLURM without `--submit`, Kubernetes) set the variable themselves. Returns the parsed overrides.
  */
 export function applySetOption(command: Command): ConfigOverride[] {
   const texts = (command.opts() as { set?: string[] }).set ?? [];
   if (texts.length === 0) return [];
   const overrides = texts.map(parseOverride);
-  if (command.name() === 'submit') {
-    const opts = command.opts() as { submit?: boolean; dryRun?: boolean };
-    const scheduler = command.args[0];
-    if (scheduler !== 'slurm' || !opts.submit || opts.dryRun) {
-      throw new XltError(
-        `xlt submit ${scheduler ?? ''}: --set ${texts.join(' --set ')} would not reach the job scripts, which run \`xlt run <config>\` later without it. ` +
-          `Write the values into the config, or use \`xlt submit slurm ... --submit\` (sbatch passes --set on to the tasks in ${OVERRIDES_VARIABLE}).`,
-      );
-    }
-  }
   process.env[OVERRIDES_VARIABLE] = overridesVariableValue(overrides);
   return overrides;
 }

@@ -1,3 +1,5 @@
+import { OVERRIDES_VARIABLE } from '../config/config-overrides.js';
+
 /** What `xlt submit k8s` needs to write an Indexed Job: the image and the volume that holds the output folder. */
 export interface IndexedJobOptions {
   /** Experiment config, as the containers see it (on the shared volume). */
@@ -16,6 +18,8 @@ export interface IndexedJobOptions {
   readonly cpusPerTask?: number;
   readonly gpusPerTask?: number;
   readonly mem?: string;
+  /** `--set` overrides of the submitting command (the `XLT_SET` value), passed to every container. */
+  readonly overrides?: string;
 }
 
 /** A Kubernetes object name: lower case, digits and dashes, at most 52 characters (Job names leave room for pods). */
@@ -41,6 +45,7 @@ export function indexedJobManifests(o: IndexedJobOptions): { readonly units: str
     ...(o.gpusPerTask ? [`              nvidia.com/gpu: "${o.gpusPerTask}"`] : []),
   ];
   const threads = ['OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'TF_NUM_INTRAOP_THREADS', 'XLT_NATIVE_THREADS'].flatMap((n) => [`            - name: ${n}`, `              value: "${cpus}"`]);
+  if (o.overrides) threads.push(`            - name: ${OVERRIDES_VARIABLE}`, `              value: ${yamlString(o.overrides)}`);
   const job = (jobName: string, spec: string[], args: string[]) =>
     [
       'apiVersion: batch/v1',

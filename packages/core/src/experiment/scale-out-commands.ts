@@ -9,6 +9,7 @@ import { planUnits } from './units.js';
 import { sbatch, slurmScripts } from './slurm.js';
 import { indexedJobManifests } from './kubernetes.js';
 import type { ExperimentContext } from './experiment-context.js';
+import { OVERRIDES_VARIABLE } from '../config/config-overrides.js';
 
 /** `xlt plan EXPERIMENT`: the units (runs) with their stable indices and status, and how to run each. */
 export function planCommand(services: ServicesFactory = engineServices): CliCommand {
@@ -94,6 +95,7 @@ export function submitCommand(services: ServicesFactory = engineServices): CliCo
             ...(opts.time ? { time: opts.time } : {}),
             ...(opts.partition ? { partition: opts.partition } : {}),
             ...(opts.backend ? { backend: opts.backend } : {}),
+            ...overrides(),
           });
           if (opts.dryRun) {
             process.stdout.write(`# units.sbatch\n${scripts.array}\n# aggregate.sbatch\n${scripts.aggregate}`);
@@ -126,6 +128,12 @@ function requireKubernetesFlags(opts: SubmitFlags): void {
   if (missing.length) throw new XltError(`xlt submit k8s needs ${missing.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}.`);
 }
 
+/** The `--set` overrides of this command (set in `XLT_SET` by the CLI), for the scripts it writes. */
+function overrides(): { overrides?: string } {
+  const value = process.env[OVERRIDES_VARIABLE];
+  return value ? { overrides: value } : {};
+}
+
 async function writeKubernetes(ctx: ExperimentContext, file: string, opts: SubmitFlags, gpu: boolean): Promise<void> {
   const manifests = indexedJobManifests({
     config: resolve(ctx.configFile),
@@ -139,6 +147,7 @@ async function writeKubernetes(ctx: ExperimentContext, file: string, opts: Submi
     cpusPerTask: opts.cpusPerTask,
     gpusPerTask: opts.gpusPerTask ?? (gpu ? 1 : 0),
     ...(opts.mem ? { mem: opts.mem } : {}),
+    ...overrides(),
   });
   if (opts.dryRun) {
     process.stdout.write(`# units.yaml\n${manifests.units}---\n# aggregate.yaml\n${manifests.aggregate}`);

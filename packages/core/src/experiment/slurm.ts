@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { XltError } from '@xlt/plugin-api';
+import { OVERRIDES_VARIABLE } from '../config/config-overrides.js';
 
 /** Resources and limits of the job array that `xlt submit slurm` writes. */
 export interface SlurmOptions {
@@ -25,6 +26,8 @@ export interface SlurmOptions {
   readonly backend?: string;
   /** The command line that runs xlt on the nodes; default this Node and this installation's `bin/xlt.js`. */
   readonly xlt?: string;
+  /** `--set` overrides of the submitting command (the `XLT_SET` value), exported in both scripts. */
+  readonly overrides?: string;
 }
 
 /** The two scripts of a scale-out: the job array of units and the aggregate job that runs after it. */
@@ -63,6 +66,7 @@ export function slurmScripts(o: SlurmOptions): SlurmScripts {
     '# Compute threads follow the CPUs SLURM gave the task.',
     'T=${SLURM_CPUS_PER_TASK:-1}',
     'export OMP_NUM_THREADS=$T OPENBLAS_NUM_THREADS=$T TF_NUM_INTRAOP_THREADS=$T XLT_NATIVE_THREADS=$T',
+    ...(o.overrides ? ['# The --set overrides of `xlt submit`, so that every task loads the config that was planned.', `export ${OVERRIDES_VARIABLE}=${quote(o.overrides)}`] : []),
   ];
   const array = [
     '#!/bin/bash',
