@@ -17,7 +17,7 @@ import { loadFolderTokenizer } from '../model/encode-command.js';
 import type { HeadParameters } from '../trainer/head-pass.js';
 import { predict } from '../trainer/predict.js';
 import { loadHeadParameters } from '../trainer/train.js';
-import type { ProgressOutput } from '../trainer/progress.js';
+import { withLivePrefix, type ProgressOutput } from '../trainer/progress.js';
 import type { TrainingJob, TrainingResult } from '../trainer/training-job.js';
 import type { SourceDevEvaluator } from '../trainer/training-options.js';
 import { resolveConfigPath } from './experiment-data.js';
@@ -194,7 +194,7 @@ export function engineServices(engine: Engine, options: EngineServicesOptions = 
           tokenizerFolder: pretrained.folder,
           ...(sourceDev ? { sourceDev } : {}),
           sourceDevMetric: job.task.primaryMetric,
-          progress,
+          progress: withLivePrefix(progress, job.progressPrefix),
           onStep: (step) => job.onStep?.(step, total),
         });
         return result.checkpoints;

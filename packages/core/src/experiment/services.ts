@@ -22,6 +22,8 @@ export interface TrainingInput {
   readonly training: ExperimentConfig['training'];
   /** Called after each optimizer step, for progress. */
   readonly onStep?: (step: number, totalSteps: number) => void;
+  /** The grid's progress (`runs 2/8 ETA 1h05m`), put before the trainer's live line on a terminal. */
+  readonly progressPrefix?: () => string;
 }
 
 /** What the experiment asks a trainer to do for one run. The trainer resumes from the newest checkpoint in `runDir`. */

@@ -126,6 +126,7 @@ async function trainAndScore(
     checkpoints: ctx.config.checkpoints,
     ...(shared ? { head: { file: shared.file, frozen: true } } : {}),
     onStep: (step, total) => progress?.step(step, total),
+    ...(progress ? { progressPrefix: () => progress.summary() } : {}),
     ...(run.evaluated && ctx.data.dev ? { sourceDev: { examples: ctx.data.dev, language: ctx.data.sourceLanguage } } : {}),
   };
   const trained = await ctx.services.train(job);

@@ -30,7 +30,7 @@ export {
   type CheckpointContents,
 } from './checkpoint-folder.js';
 export { TRAINER_STATE_FORMAT, loadResumeState, type RunPosition, type ResumedState } from './trainer-state.js';
-export { ProgressReporter, lineOutput, type ProgressSnapshot, type ProgressOutput, type ProgressCadence } from './progress.js';
+export { ProgressReporter, lineOutput, withLivePrefix, type ProgressSnapshot, type ProgressOutput, type ProgressCadence } from './progress.js';
 export { EarlyStopping, type BestScore } from './early-stopping.js';
 export {
   RunTelemetry,

@@ -16,8 +16,24 @@ export interface ProgressOutput {
   readonly write: (text: string) => void;
   /** A terminal: one line redrawn in place with `\r` at every step. Otherwise a plain line every logging step. */
   readonly tty: boolean;
-  /** Put before every line, e.g. `[xlt] ` (default none). */
-  readonly prefix?: string;
+  /**
+   * Put before every line, e.g. `[xlt] ` (default none). A function is asked at every line: the experiment puts the
+   * grid's progress (`runs 2/8 ETA 1h05m | `) there, so on a terminal one live line shows both.
+   */
+  readonly prefix?: string | (() => string);
+}
+
+function prefixOf(out: ProgressOutput): string {
+  return typeof out.prefix === 'function' ? out.prefix() : (out.prefix ?? '');
+}
+
+/**
+ * On a terminal, `out` with `live()` (e.g. the grid's `runs 2/8 ETA 1h05m`) and ` | ` after its own prefix on
+ * every line, asked afresh each time; elsewhere (plain lines, where the grid prints its own) `out` itself.
+ */
+export function withLivePrefix(out: ProgressOutput, live: (() => string) | undefined): ProgressOutput {
+  if (!live || !out.tty) return out;
+  return { ...out, prefix: () => `${prefixOf(out)}${live()} | ` };
 }
 
 /** When plain progress lines are printed. */
@@ -77,16 +93,16 @@ export class ProgressReporter {
     const line = this.format(snapshot);
     if (this.out.tty) {
       this.#live = line;
-      this.out.write(`\r\x1b[K${this.out.prefix ?? ''}${line}`);
+      this.out.write(`\r\x1b[K${prefixOf(this.out)}${line}`);
     } else {
-      this.out.write(`${this.out.prefix ?? ''}${line}\n`);
+      this.out.write(`${prefixOf(this.out)}${line}\n`);
     }
   }
 
   /** A line that stays (resuming, early stopping): on a terminal it goes above the live line. */
   note(line: string): void {
-    if (this.out.tty && this.#live !== undefined) this.out.write(`\r\x1b[K${this.out.prefix ?? ''}${line}\n${this.out.prefix ?? ''}${this.#live}`);
-    else this.out.write(`${this.out.prefix ?? ''}${line}\n`);
+    if (this.out.tty && this.#live !== undefined) this.out.write(`\r\x1b[K${prefixOf(this.out)}${line}\n${prefixOf(this.out)}${this.#live}`);
+    else this.out.write(`${prefixOf(this.out)}${line}\n`);
   }
 
   /** Ends the live line on a terminal, so that what follows starts on a line of its own. */
