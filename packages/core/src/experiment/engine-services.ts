@@ -18,6 +18,7 @@ import type { HeadParameters } from '../trainer/head-pass.js';
 import { predict } from '../trainer/predict.js';
 import { loadHeadParameters } from '../trainer/train.js';
 import { withLivePrefix, type ProgressOutput } from '../trainer/progress.js';
+import { METRICS_FILE } from '../telemetry/metrics-log.js';
 import type { TrainingJob, TrainingResult } from '../trainer/training-job.js';
 import type { SourceDevEvaluator } from '../trainer/training-options.js';
 import { resolveConfigPath } from './experiment-data.js';
@@ -219,6 +220,7 @@ export function engineServices(engine: Engine, options: EngineServicesOptions = 
             gradientAccumulationSteps: job.training.gradientAccumulation,
           },
           onStep: job.onStep,
+          metricsFile: join(job.headDir, METRICS_FILE),
         });
         const file = join(job.headDir, SHARED_HEAD_FILE);
         const tensors = Object.entries(head.parameters).map(([name, shape]) => ({ name, dtype: 'F32' as const, shape, data: trained.head[name]! }));

@@ -9,6 +9,7 @@ import { clipGradients } from '../trainer/train.js';
 import { deriveSeed } from '../trainer/seeds.js';
 import type { TrainingJob } from '../trainer/training-job.js';
 import { resolveTrainingOptions } from '../trainer/training-options.js';
+import { MetricsLog } from '../telemetry/metrics-log.js';
 
 /** Hyperparameters of a linear probe: linear decay from `learningRate` to 0, no warm-up. */
 export interface LinearProbeOptions {
@@ -30,6 +31,11 @@ export interface LinearProbeOptions {
 export interface LinearProbeJob<F extends Feature> extends Pick<TrainingJob<F>, 'runtime' | 'provider' | 'task' | 'head' | 'context' | 'features' | 'initialHead'> {
   readonly options: LinearProbeOptions;
   readonly onStep?: (step: number, totalSteps: number) => void;
+  /**
+   * `metrics.jsonl` of the head phase: one record per optimizer step (step, epoch, loss, learning rate, gradient norm
+   * before clipping), like a run's. The phase always starts from scratch, so an old log is replaced.
+   */
+  readonly metricsFile?: string;
 }
 
 /**
@@ -62,33 +68,40 @@ export async function trainLinearProbe<F extends Feature>(job: LinearProbeJob<F>
   const grads = zeros();
   const noDecay = new Set(names.filter(isNoDecayParameter));
 
-  let order: number[] = [];
-  for (let step = 0; step < totalSteps; step++) {
-    if (step % stepsPerEpoch === 0) order = shuffled(job.features.map((_, i) => i), seededRandom(deriveSeed(options.seed, 'order', step / stepsPerEpoch)));
-    const first = (step % stepsPerEpoch) * accumulation;
-    const last = Math.min(first + accumulation, microPerEpoch);
-    for (const g of Object.values(grads)) g.fill(0);
-    let loss = 0;
-    const scale = 1 / (last - first);
-    for (let micro = first; micro < last; micro++) {
-      const features = order.slice(micro * options.batchSize, (micro + 1) * options.batchSize).map((i) => job.features[i]!);
-      const batch = padBatch(features, runtime.config, job.provider);
-      const hidden = await runtime.forward(batch, { training: false });
-      const targets = job.task.collate(features, batch.sequenceLength, job.context);
-      const shape = [batch.batchSize, batch.sequenceLength, runtime.config.hiddenSize] as const;
-      const g = headLossAndGradients(tf, head, params, hidden, shape, targets, { frozen: false, dropoutSeed: deriveSeed(options.seed, 'head-dropout', step, micro) });
-      for (const n of names) {
-        const into = grads[n]!;
-        const add = g.dParams![n]!;
-        for (let i = 0; i < into.length; i++) into[i]! += add[i]! * scale;
+  const metrics = job.metricsFile ? (await MetricsLog.open(job.metricsFile, 0)).log : undefined;
+  try {
+    let order: number[] = [];
+    for (let step = 0; step < totalSteps; step++) {
+      if (step % stepsPerEpoch === 0) order = shuffled(job.features.map((_, i) => i), seededRandom(deriveSeed(options.seed, 'order', step / stepsPerEpoch)));
+      const first = (step % stepsPerEpoch) * accumulation;
+      const last = Math.min(first + accumulation, microPerEpoch);
+      for (const g of Object.values(grads)) g.fill(0);
+      let loss = 0;
+      const scale = 1 / (last - first);
+      for (let micro = first; micro < last; micro++) {
+        const features = order.slice(micro * options.batchSize, (micro + 1) * options.batchSize).map((i) => job.features[i]!);
+        const batch = padBatch(features, runtime.config, job.provider);
+        const hidden = await runtime.forward(batch, { training: false });
+        const targets = job.task.collate(features, batch.sequenceLength, job.context);
+        const shape = [batch.batchSize, batch.sequenceLength, runtime.config.hiddenSize] as const;
+        const g = headLossAndGradients(tf, head, params, hidden, shape, targets, { frozen: false, dropoutSeed: deriveSeed(options.seed, 'head-dropout', step, micro) });
+        for (const n of names) {
+          const into = grads[n]!;
+          const add = g.dParams![n]!;
+          for (let i = 0; i < into.length; i++) into[i]! += add[i]! * scale;
+        }
+        loss += g.loss * scale;
       }
-      loss += g.loss * scale;
+      if (!Number.isFinite(loss)) throw new XltError(`The head phase diverged: the loss is ${loss} at step ${step + 1}.`);
+      const gradNorm = clipGradients(options.maxGradNorm, FROZEN_ENCODER, Object.values(grads));
+      const adam: AdamWStep = { learningRate: learningRateAt(step, totalSteps, schedule), beta1: schedule.beta1, beta2: schedule.beta2, epsilon: schedule.epsilon, weightDecay: options.weightDecay, step: step + 1, noDecay };
+      for (const n of names) adamwUpdate(params[n]!, grads[n]!, m[n]!, v[n]!, adam, !noDecay.has(n));
+      metrics?.append({ step: step + 1, epoch: (step + 1) / stepsPerEpoch, loss, learning_rate: adam.learningRate, grad_norm: gradNorm });
+      job.onStep?.(step + 1, totalSteps);
     }
-    if (!Number.isFinite(loss)) throw new XltError(`The head phase diverged: the loss is ${loss} at step ${step + 1}.`);
-    clipGradients(options.maxGradNorm, FROZEN_ENCODER, Object.values(grads));
-    const adam: AdamWStep = { learningRate: learningRateAt(step, totalSteps, schedule), beta1: schedule.beta1, beta2: schedule.beta2, epsilon: schedule.epsilon, weightDecay: options.weightDecay, step: step + 1, noDecay };
-    for (const n of names) adamwUpdate(params[n]!, grads[n]!, m[n]!, v[n]!, adam, !noDecay.has(n));
-    job.onStep?.(step + 1, totalSteps);
+    metrics?.sync();
+  } finally {
+    metrics?.close();
   }
   return { head: params, steps: totalSteps };
 }

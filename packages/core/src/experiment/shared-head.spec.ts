@@ -13,6 +13,7 @@ import { CheckpointMerger } from '@xlt/plugin-api';
 import { readCheckpointTensors, tensorMerger } from './testing/tensor-merger.js';
 import { tinyTextTask, writeTinyTextExperiment } from './testing/tiny-text-task.js';
 import { toyStrategies } from './testing/toy-strategies.js';
+import { METRICS_FILE, readMetricsLog } from '../telemetry/metrics-log.js';
 
 /** The tiny text task, the toy strategies and a plain tensor merger: a real encoder, no `@xlt/averaging`. */
 const tinyTextModule = new ContainerModule(({ bind }) => {
@@ -54,6 +55,11 @@ describe('the shared frozen head on a tiny random BERT (tfjs-cpu, 2 learning rat
     const marker = JSON.parse(await readFile(join(shared.outDir, 'head', 'head.json'), 'utf8'));
     // 24 examples / batch 8 = 3 steps; the hash in head.json is the file's.
     expect(marker).toMatchObject({ protocol: 'shared-frozen', seed: 0, steps: 3, file: 'head.safetensors', sha256: await sha256File(headFile) });
+    // The head phase logs its steps like a run: one metrics record per optimizer step, the learning rate decaying.
+    const metrics = await readMetricsLog(join(shared.outDir, 'head', METRICS_FILE));
+    expect(metrics.map((r) => r.step)).toEqual([1, 2, 3]);
+    for (const r of metrics) expect(Number.isFinite(r['loss']) && Number.isFinite(r['grad_norm']) && (r['grad_norm'] as number) > 0).toBe(true);
+    expect(metrics[2]!['learning_rate']).toBeLessThan(metrics[0]!['learning_rate'] as number);
     const file = await SafetensorsFile.open(headFile);
     const trainedHead = new Map<string, Float32Array>();
     for (const name of HEAD) trainedHead.set(name, await file.readFloat32(name));
