@@ -26,7 +26,8 @@ function step(what, cmd, args, options = {}) {
 }
 
 mkdirSync(dist, { recursive: true });
-step('GPU addon (nvcc, sm_80 + sm_90)', process.execPath, ['scripts/build-cuda.mjs', '--strict', '--gpu-only']);
+// --no-build: the addon is built already (the test that runs this script, beside tests that load the addon).
+if (!process.argv.includes('--no-build')) step('GPU addon (nvcc, sm_80 + sm_90)', process.execPath, ['scripts/build-cuda.mjs', '--strict', '--gpu-only']);
 step('type-check device/check.ts', process.execPath, [join(pkg, '..', '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'device/tsconfig.json']);
 console.log('== bundle device/check.ts');
 const { build } = await import('rolldown');
@@ -41,10 +42,10 @@ await build({
 step('CPU loss-curve reference (native backend)', process.execPath, [join(dist, 'check.mjs'), '--make-reference', join(dist, 'cpu-loss-curve.json')], {
   env: { ...process.env, XLT_NATIVE_ADDON: join(pkg, 'build', 'Release', 'xlt_native.node') },
 });
-// The packed node only changes with the node binary: --keep-node reuses it.
-if (!(process.argv.includes('--keep-node') && existsSync(join(dist, 'node.xz')))) {
+// The packed node only changes with the node binary: --keep-node reuses it; --no-node skips it (a dry run here).
+if (!process.argv.includes('--no-node') && !(process.argv.includes('--keep-node') && existsSync(join(dist, 'node.xz')))) {
   step('pack node', 'sh', ['-c', `xz -3 -T2 -c "${process.execPath}" > "${join(dist, 'node.xz')}.tmp" && mv "${join(dist, 'node.xz')}.tmp" "${join(dist, 'node.xz')}"`]);
 }
 let bytes = 0;
-for (const dir of [dist, join(pkg, 'build-cuda', 'gpu')]) for (const f of readdirSync(dir)) bytes += statSync(join(dir, f)).size;
+for (const dir of [dist, join(pkg, 'build-cuda', 'gpu')]) for (const f of existsSync(dir) ? readdirSync(dir) : []) bytes += statSync(join(dir, f)).size;
 console.log(`ready: carry packages/backend-native/build-cuda/gpu and packages/backend-native/device/dist (${(bytes / 2 ** 20).toFixed(1)} MiB of the 64 MiB limit); run: bash packages/backend-native/device/run.sh`);
