@@ -80,23 +80,14 @@ napi_value Moments(napi_env env, napi_callback_info info) {
 // forward(ids, types, mask, pos, B, T, training, seed) -> Float32Array [B*T*H] (a copy)
 napi_value Forward(napi_env env, napi_callback_info info) {
   return guard(env, info, [](Call& c) {
-    napi_env env = c.env;
     auto& e = c.enc();
-    const double B = num(env, c.args[4], "batchSize"), T = num(env, c.args[5], "sequenceLength");
-    size_t nIds, nTypes, nMask, nPos;
-    const int32_t* ids = typed<int32_t>(env, c.args[0], "inputIds", &nIds);
-    const int32_t* types = typed<int32_t>(env, c.args[1], "tokenTypeIds", &nTypes);
-    const int32_t* mask = typed<int32_t>(env, c.args[2], "attentionMask", &nMask);
-    const int32_t* pos = typed<int32_t>(env, c.args[3], "positionIds", &nPos);
-    const bool training = boolean(env, c.args[6], "training");
-    const xlt::ForwardArgs f = xlt::checkForward(e.shape, B, T, nIds, nTypes, nMask, nPos, num(env, c.args[7], "seed"));
-    const float* out = e.forward(ids, types, mask, pos, f.batchSize, f.sequenceLength, training, f.seed);
+    const xlt::napi::ForwardInputs in = xlt::napi::forward_inputs(c, e.shape);
+    const xlt::ForwardArgs& f = in.args;
+    const float* out = e.forward(in.ids, in.types, in.mask, in.pos, f.batchSize, f.sequenceLength, in.training, f.seed);
     const size_t n = f.tokens * e.shape.hidden;
-    void* data;
-    napi_value ab, result;
-    CHECK(napi_create_arraybuffer(env, n * sizeof(float), &data, &ab));
+    float* data;
+    napi_value result = xlt::napi::float_array(c.env, n, &data);
     std::memcpy(data, out, n * sizeof(float));
-    CHECK(napi_create_typedarray(env, napi_float32_array, n, ab, 0, &result));
     return result;
   });
 }

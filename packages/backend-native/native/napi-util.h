@@ -164,6 +164,38 @@ napi_value dispose(napi_env env, napi_callback_info info) {
   });
 }
 
+/** The arguments of forward(ids, types, mask, pos, B, T, training, seed), converted and checked. */
+struct ForwardInputs {
+  const int32_t *ids, *types, *mask, *pos;
+  bool training;
+  ForwardArgs args;
+};
+
+template <class E>
+ForwardInputs forward_inputs(Call<E>& c, const EncoderShape& shape) {
+  napi_env env = c.env;
+  const double B = num(env, c.args[4], "batchSize"), T = num(env, c.args[5], "sequenceLength");
+  size_t nIds, nTypes, nMask, nPos;
+  ForwardInputs in;
+  in.ids = typed<int32_t>(env, c.args[0], "inputIds", &nIds);
+  in.types = typed<int32_t>(env, c.args[1], "tokenTypeIds", &nTypes);
+  in.mask = typed<int32_t>(env, c.args[2], "attentionMask", &nMask);
+  in.pos = typed<int32_t>(env, c.args[3], "positionIds", &nPos);
+  in.training = boolean(env, c.args[6], "training");
+  in.args = checkForward(shape, B, T, nIds, nTypes, nMask, nPos, num(env, c.args[7], "seed"));
+  return in;
+}
+
+/** A new Float32Array of n floats; *data points at its storage. */
+inline napi_value float_array(napi_env env, size_t n, float** data) {
+  void* raw;
+  napi_value ab, result;
+  XLT_NAPI_CHECK(napi_create_arraybuffer(env, n * sizeof(float), &raw, &ab));
+  XLT_NAPI_CHECK(napi_create_typedarray(env, napi_float32_array, n, ab, 0, &result));
+  *data = static_cast<float*>(raw);
+  return result;
+}
+
 // The entry points both addons share: their encoders have the same training interface (CPU arenas or GPU memory).
 
 /** backward(dHidden: Float32Array of the last training forward's [B, T, H]). */
