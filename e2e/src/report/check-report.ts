@@ -79,6 +79,22 @@ async function checkpointScores(outDir: string, metric: string) {
   return out;
 }
 
+/** The runs whose every checkpoint has a source-dev score for the metric (the trajectory without target dev data). */
+async function sourceCheckpointScores(outDir: string, metric: string) {
+  const runsDir = join(outDir, 'runs');
+  if (!existsSync(runsDir)) return [];
+  type Checkpoint = { step: number; sourceDev: Record<string, number>; prefixAverageSourceDev?: Record<string, number> };
+  const out: { run: string; checkpoints: Checkpoint[] }[] = [];
+  for (const run of (await readdir(runsDir)).sort()) {
+    const file = join(runsDir, run, 'done.json');
+    if (!existsSync(file)) continue;
+    const done = JSON.parse(await readFile(file, 'utf8')) as { run: string; checkpoints: Partial<Checkpoint>[] };
+    if (done.checkpoints.length === 0 || !done.checkpoints.every((c) => typeof c.sourceDev?.[metric] === 'number')) continue;
+    out.push({ run: done.run, checkpoints: ([...done.checkpoints] as Checkpoint[]).sort((a, b) => a.step - b.step) });
+  }
+  return out;
+}
+
 /**
  * Opens an experiment's `report.html` in headless Chromium (from `file://`, no network), clicks through every view
  * (tabs, and every option of each language or hyperparameter selector) and compares each number the report's
@@ -171,8 +187,39 @@ export async function checkReportAgainstResults(htmlPath: string, resultsJsonPat
     await page.click('nav.tabs button[data-view="trajectory"]');
     const runs = await checkpointScores(dirname(resultsJsonPath), metric);
     let trajectoryCells = 0;
-    if (runs.length === 0) {
+    const sourceRuns = runs.length === 0 ? await sourceCheckpointScores(dirname(resultsJsonPath), metric) : [];
+    if (runs.length === 0 && sourceRuns.length === 0) {
       await expect.poll(() => page.locator('#view-trajectory').textContent()).toContain('No per-checkpoint scores');
+    } else if (runs.length === 0) {
+      // Targets without dev data: the trajectory on source dev, one option whose finals are means over the targets.
+      await page.waitForSelector('#plot-trajectory .main-svg');
+      await expect.poll(() => page.locator('#view-trajectory').textContent()).toContain("source language's dev data");
+      const k = Math.min(...sourceRuns.map((r) => r.checkpoints.length));
+      const runKeys = new Set(sourceRuns.map((r) => r.run));
+      const options = await page.locator('#trajectory-language option').evaluateAll((os) => os.map((o) => o.textContent as string));
+      expect(options).toEqual([MEAN_LABEL]);
+      const table = await tableCells(page, '#trajectory-table');
+      expect(table.length - 1, 'a row per checkpoint').toBe(k);
+      const lastCol = table[0]!.indexOf(entry(records, 'last') ?? 'last');
+      const bestCol = table[0]!.indexOf(entry(records, 'best-source-dev') ?? 'best-source-dev');
+      const caAll = sourceRuns.every((r) => r.checkpoints.every((c) => typeof c.prefixAverageSourceDev?.[metric] === 'number'));
+      const caCol = caAll ? table[0]!.indexOf(entry(records, 'checkpoint-average') ?? 'checkpoint-average') : -1;
+      expect(lastCol, 'a last column').toBeGreaterThan(-1);
+      expect(bestCol, 'a best-source-dev column').toBeGreaterThan(-1);
+      if (caAll) expect(caCol, 'a checkpoint-average column').toBeGreaterThan(-1);
+      for (let i = 0; i < k; i++) {
+        expectCell(table[i + 1]![lastCol], mean(sourceRuns.map((r) => r.checkpoints[i]!.sourceDev[metric]!)), `source-dev trajectory last at checkpoint ${i + 1}`);
+        expectCell(table[i + 1]![bestCol], mean(sourceRuns.map((r) => Math.max(...r.checkpoints.slice(0, i + 1).map((c) => c.sourceDev[metric]!)))), `source-dev trajectory best up to checkpoint ${i + 1}`);
+        trajectoryCells += 2;
+        if (caCol >= 0) {
+          expectCell(table[i + 1]![caCol], mean(sourceRuns.map((r) => r.checkpoints[i]!.prefixAverageSourceDev![metric]!)), `source-dev trajectory CA of checkpoints 1..${i + 1}`);
+          trajectoryCells++;
+        }
+      }
+      for (const [name, cells] of (await tableCells(page, '#trajectory-finals')).slice(1)) {
+        expectCell(cells, mean(models(records, name!, metric).filter((x) => runKeys.has(x.run)).map((x) => x.average)), `source-dev trajectory test score of ${name}`);
+        trajectoryCells++;
+      }
     } else {
       await page.waitForSelector('#plot-trajectory .main-svg');
       const k = Math.min(...runs.map((r) => r.checkpoints.length));

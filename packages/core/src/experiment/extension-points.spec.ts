@@ -30,6 +30,7 @@ interface Seen {
   readonly featurized: string[];
   readonly trainedRuns: string[];
   readonly mergedPlans: WeightedCheckpoint[][];
+  readonly prefixPlans: WeightedCheckpoint[][];
 }
 
 /**
@@ -58,7 +59,8 @@ function recordingModule(seen: Seen): ContainerModule {
     id: 'recording-merger',
     description: 'float64 mean, recording each plan',
     merge(plan, outDir) {
-      seen.mergedPlans.push([...plan]);
+      // Averages of a run's first k checkpoints for the source-dev trajectory go to models/.scratch.
+      (outDir.includes('.scratch') ? seen.prefixPlans : seen.mergedPlans).push([...plan]);
       return tensorMerger.merge(plan, outDir);
     },
   };
@@ -83,7 +85,7 @@ describe('xlt run takes the tokenizer provider, trainer and merger from the regi
   let dir: string;
   let cleanup: () => Promise<void>;
   let engine: Engine;
-  const seen: Seen = { tokenizerFolders: [], featurized: [], trainedRuns: [], mergedPlans: [] };
+  const seen: Seen = { tokenizerFolders: [], featurized: [], trainedRuns: [], mergedPlans: [], prefixPlans: [] };
   const silent = { write: () => true } as unknown as NodeJS.WriteStream;
   let stderr: typeof process.stderr.write;
 
@@ -122,6 +124,8 @@ describe('xlt run takes the tokenizer provider, trainer and merger from the regi
     const sizes = seen.mergedPlans.map((p) => p.length).sort();
     // CA: 3 checkpoints per run, 2 runs; RA: the 2 final checkpoints.
     expect(sizes).toEqual([2, 3, 3]);
+    // The targets have no dev data: each run also averages its first 2 and first 3 checkpoints, for the trajectory.
+    expect(seen.prefixPlans.map((p) => p.length).sort()).toEqual([2, 2, 3, 3]);
     for (const plan of seen.mergedPlans) expect(plan.reduce((s, p) => s + p.weight, 0)).toBeCloseTo(1, 12);
   });
 

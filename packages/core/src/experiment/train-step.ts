@@ -8,7 +8,7 @@ import type { GridProgress } from './progress.js';
 import type { RunSpec } from './run-plan.js';
 import type { RunTrainingJob } from './services.js';
 import { withWorkLock } from './work-lock.js';
-import { prefixAverageScores } from './prefix-average.js';
+import { prefixAverageScores, prefixAverageSourceScores } from './prefix-average.js';
 
 /**
  * Where a run started: the pretrained model folder, or (few-shot with `start: zero-shot`) the final checkpoint of
@@ -23,7 +23,11 @@ export type RunHead = { readonly protocol: 'shared-frozen'; readonly seed: numbe
  * A checkpoint as `done.json` stores it; with an oracle, also the target-dev scores of the average of it and every
  * earlier checkpoint of the run (`prefixAverageScores`), which the report draws over training.
  */
-export type StoredCheckpoint = CheckpointInfo & { readonly prefixAverageTargetDev?: Readonly<Record<string, Metrics>> };
+export type StoredCheckpoint = CheckpointInfo & {
+  readonly prefixAverageTargetDev?: Readonly<Record<string, Metrics>>;
+  /** Source-dev metrics of the average of checkpoints 1..k, recorded when the run's targets have no dev data. */
+  readonly prefixAverageSourceDev?: Metrics;
+};
 
 /** The `done.json` of a finished run. Checkpoint paths are relative to the output folder, so it can be moved. */
 export interface RunDoneMarker {
@@ -39,7 +43,7 @@ export interface RunDoneMarker {
 
 const toStored = (root: string, c: CheckpointInfo): CheckpointInfo => ({ ...c, path: relative(root, c.path) });
 // The prefix averages' scores are for the report only: strategies get the checkpoint as it was saved.
-const fromStored = (root: string, { prefixAverageTargetDev: _, ...c }: StoredCheckpoint): CheckpointInfo => ({ ...c, path: isAbsolute(c.path) ? c.path : resolve(root, c.path) });
+const fromStored = (root: string, { prefixAverageTargetDev: _, prefixAverageSourceDev: __, ...c }: StoredCheckpoint): CheckpointInfo => ({ ...c, path: isAbsolute(c.path) ? c.path : resolve(root, c.path) });
 
 /** The checkpoints of a finished run, or `undefined` when the run is not done. */
 export async function finishedRun(ctx: ExperimentContext, key: string): Promise<CheckpointInfo[] | undefined> {
@@ -155,12 +159,19 @@ async function trainAndScore(
   }
   const head: RunHead = shared ? { protocol: 'shared-frozen', seed: shared.seed, sha256: shared.sha256 } : { protocol: 'per-run' };
   const prefix = oracle ? await prefixAverageScores(ctx, run, checkpoints) : [];
+  // Without target dev data the trajectory is drawn on source dev, as a zero-shot user would see it.
+  const targetDev = ctx.data.targets.some((t) => t.dev && run.languages.includes(t.language));
+  const sourcePrefix = run.evaluated && !targetDev ? await prefixAverageSourceScores(ctx, checkpoints) : [];
   const marker: RunDoneMarker = {
     run: run.key,
     hyperparameters: run.hyperparameters,
     init,
     head,
-    checkpoints: checkpoints.map((c, i) => ({ ...toStored(ctx.layout.root, c), ...(prefix[i] ? { prefixAverageTargetDev: prefix[i] } : {}) })),
+    checkpoints: checkpoints.map((c, i) => ({
+      ...toStored(ctx.layout.root, c),
+      ...(prefix[i] ? { prefixAverageTargetDev: prefix[i] } : {}),
+      ...(sourcePrefix[i] ? { prefixAverageSourceDev: sourcePrefix[i] } : {}),
+    })),
     seconds: (performance.now() - started) / 1000,
   };
   await writeMarker(ctx.layout.runDone(run.key), marker);

@@ -89,9 +89,11 @@ export async function renderReport(records: readonly ResultRecord[], options: Re
     const tables = scoreMetrics(records)
       .map((m) => `<h3>${escapeHtml(m)}</h3>${summaryTableHtml(m, summarize(records, m), languages, colours)}`)
       .join('\n');
-    const trajectoryNote = trajectory
-      ? `<p class="note">Scores on the target languages' dev data after each checkpoint, mean over ${trajectory.runs.length} runs: <b>last</b> at k is checkpoint k itself, the <b>oracle</b> up to k the best of checkpoints 1..k (per language, as the oracle selects). Diamonds: the test scores of results.json at the end of training.${trajectory.prefixAverage ? ' <b>Checkpoint averaging</b> at k averages checkpoints 1..k.' : ' Checkpoint averaging over the first k checkpoints is not recorded by the runner, so it shows only at the end (its test score).'}</p>`
-      : '<p class="note">No per-checkpoint scores on target-language data: the runner scores each checkpoint on the targets\' dev data only when an oracle strategy runs and the targets have dev data (and the report finds them in <code>runs/*/done.json</code> beside it).</p>';
+    const trajectoryNote = !trajectory
+      ? '<p class="note">No per-checkpoint scores: the runner scores each checkpoint on the targets\' dev data when an oracle strategy runs and the targets have dev data, else on the source language\'s dev data when the experiment has it (and the report finds them in <code>runs/*/done.json</code> beside it).</p>'
+      : trajectory.data === 'source dev'
+        ? `<p class="note">The targets have no dev data, so these are scores on the <b>source language's dev data</b> after each checkpoint, what a zero-shot user can see, mean over ${trajectory.runs.length} runs: <b>last</b> at k is checkpoint k itself, <b>best-source-dev</b> up to k the best of checkpoints 1..k on source dev.${trajectory.prefixAverage ? ' <b>Checkpoint averaging</b> at k averages checkpoints 1..k.' : ''} Diamonds: the test scores of results.json at the end of training, averaged over the target languages.</p>`
+        : `<p class="note">Scores on the target languages' dev data after each checkpoint, mean over ${trajectory.runs.length} runs: <b>last</b> at k is checkpoint k itself, the <b>oracle</b> up to k the best of checkpoints 1..k (per language, as the oracle selects). Diamonds: the test scores of results.json at the end of training.${trajectory.prefixAverage ? ' <b>Checkpoint averaging</b> at k averages checkpoints 1..k.' : ' Checkpoint averaging over the first k checkpoints is not recorded by the runner, so it shows only at the end (its test score).'}</p>`;
     body = `<nav class="tabs" role="tablist">${TABS.map(([id, label]) => `<button type="button" role="tab" data-view="${id}" aria-selected="false">${escapeHtml(label)}</button>`).join('')}</nav>
 <section id="view-overview" class="view">
 <div id="plot-languages" class="plot"></div>
@@ -100,7 +102,7 @@ ${tables}
 <p class="note">Score metrics only (counts are under Counts). Mean, std and worst case are over models (runs, or groups of runs for across-run strategies) of the score averaged over target languages. Gap to oracle: mean minus the best oracle's mean. <span class="badge">ORACLE</span> rows select with target-language dev data, which zero-shot transfer does not have: an upper reference, not a result.</p>
 </section>
 <section id="view-trajectory" class="view" hidden>
-${trajectory ? '<label for="trajectory-language">Target language</label><select id="trajectory-language"></select>\n<div id="plot-trajectory" class="plot"></div>\n<table id="trajectory-table"></table>\n<table id="trajectory-finals"></table>\n' : ''}${trajectoryNote}
+${trajectory ? '<label for="trajectory-language">' + (trajectory.data === 'source dev' ? 'Test scores' : 'Target language') + '</label><select id="trajectory-language"></select>\n<div id="plot-trajectory" class="plot"></div>\n<table id="trajectory-table"></table>\n<table id="trajectory-finals"></table>\n' : ''}${trajectoryNote}
 </section>
 <section id="view-delta" class="view" hidden>
 ${caMinusLast ? `<label for="delta-language">Target language</label><select id="delta-language"></select>\n<div id="plot-delta" class="plot"></div>\n<table id="delta-table"></table>\n<p class="note">${escapeHtml(caMinusLast.ca)} minus ${escapeHtml(caMinusLast.last)} of the same run, on the test data of results.json: above zero, averaging the run's checkpoints beat its last checkpoint. Dashed line: the mean over runs.</p>` : '<p class="note">Needs both <code>checkpoint-average</code> and <code>last</code> in the results.</p>'}

@@ -55,8 +55,9 @@ const draw = {
         line: oracles.has(l.strategy) ? { color: colour(l.strategy), dash: 'dash', width: 2 } : { color: colour(l.strategy), width: 4 } }))
         .concat(finals.map((f) => ({ type: 'scatter', mode: 'markers', name: f.strategy + ' (test, final)', x: [xEnd], y: [f.value],
           marker: { symbol: 'diamond', size: 13, color: colour(f.strategy), line: { color: '#000', width: 1 } } })));
-      Plotly.react('plot-trajectory', traces, { margin, title: { text: t.metric + ' over training, ' + keyLabel(key) + ' (target dev; mean over ' + t.runs.length + ' runs)' },
-        xaxis: axisStyle(t.xTitle), yaxis: axisStyle(t.metric + ' on target dev'), legend: { orientation: 'h', y: -0.2 } }, cfg);
+      const where = t.data === 'source dev' ? '' : ', ' + keyLabel(key);
+      Plotly.react('plot-trajectory', traces, { margin, title: { text: t.metric + ' over training' + where + ' (' + t.data + '; mean over ' + t.runs.length + ' runs)' },
+        xaxis: axisStyle(t.xTitle), yaxis: axisStyle(t.metric + ' on ' + t.data), legend: { orientation: 'h', y: -0.2 } }, cfg);
       const head = '<tr><th>' + esc(t.xTitle) + '</th>' + lines.map((l) => '<th>' + esc(l.strategy) + '</th>').join('') + '</tr>';
       const body = t.x.map((x, i) => '<tr><td>' + x + '</td>' + lines.map((l) => '<td>' + fmt(l.values[i]) + '</td>').join('') + '</tr>').join('');
       const test = finals.map((f) => '<tr class="final">' + strategyCell(f.strategy) + '<td>' + fmt(f.value) + '</td></tr>').join('');

@@ -76,16 +76,36 @@ describe('report views', () => {
     expect(trajectoryView(records, scores, 'f1')).toBeUndefined();
   });
 
-  it('reads per-checkpoint target-dev scores from runs/*/done.json, leaving out unfinished and unscored runs', async () => {
+  it('trajectory without target dev data: on source dev, best-source-dev the best so far, finals averaged over targets', () => {
+    const scores: RunCheckpointScores[] = [
+      { run: 'r1', hyperparameters: {}, checkpoints: [{ step: 5, targetDev: {}, sourceDev: { acc: 60 }, prefixAverageSourceDev: { acc: 60 } }, { step: 10, targetDev: {}, sourceDev: { acc: 50 }, prefixAverageSourceDev: { acc: 64 } }] },
+      { run: 'r2', hyperparameters: {}, checkpoints: [{ step: 5, targetDev: {}, sourceDev: { acc: 40 }, prefixAverageSourceDev: { acc: 40 } }, { step: 10, targetDev: {}, sourceDev: { acc: 70 }, prefixAverageSourceDev: { acc: 58 } }] },
+    ];
+    const records = [rec('last', 'r1', 'de', 20), rec('last', 'r1', 'ru', 30), rec('last', 'r2', 'de', 40), rec('last', 'r2', 'ru', 50), rec('best-source-dev', 'r1', 'de', 10), rec('best-source-dev', 'r1', 'ru', 20)];
+    const t = trajectoryView(records, scores, 'acc')!;
+    expect(t.data).toBe('source dev');
+    expect(t.languages).toEqual([MEAN_OVER_TARGETS]);
+    expect(t.prefixAverage).toBe(true);
+    expect(Object.fromEntries(t.lines[MEAN_OVER_TARGETS]!.map((l) => [l.strategy, l.values]))).toEqual({ last: [50, 60], 'checkpoint-average': [50, 61], 'best-source-dev': [50, 65] });
+    expect(t.finals[MEAN_OVER_TARGETS]).toEqual([{ strategy: 'last', value: 35 }, { strategy: 'best-source-dev', value: 15 }]);
+    // Target dev wins when the runs have it.
+    expect(trajectoryView(records, scores.map((r) => ({ ...r, checkpoints: r.checkpoints.map((c) => ({ ...c, targetDev: { de: { acc: 1 } } })) })), 'acc')!.data).toBe('target dev');
+  });
+
+  it('reads per-checkpoint dev scores from runs/*/done.json, leaving out unfinished and unscored runs', async () => {
     const write = async (run: string, body: string) => {
       await mkdir(join(dir, 'runs', run), { recursive: true });
       if (body) await writeFile(join(dir, 'runs', run, 'done.json'), body);
     };
     await write('b', JSON.stringify({ run: 'b', hyperparameters: { seed: 2 }, checkpoints: [{ path: 'x', run: 'b', step: 20, targetDev: { de: { acc: 2 } } }, { path: 'y', run: 'b', step: 10, targetDev: { de: { acc: 1 } } }] }));
-    await write('a', JSON.stringify({ run: 'a', hyperparameters: {}, checkpoints: [{ path: 'x', run: 'a', step: 10, sourceDev: { acc: 1 } }] })); // no oracle: unscored
+    await write('a', JSON.stringify({ run: 'a', hyperparameters: {}, checkpoints: [{ path: 'x', run: 'a', step: 10, sourceDev: { acc: 1 }, prefixAverageSourceDev: { acc: 1 } }] })); // no oracle: source dev
+    await write('e', JSON.stringify({ run: 'e', hyperparameters: {}, checkpoints: [{ path: 'x', run: 'e', step: 10 }] })); // no dev data: unscored
     await write('c', ''); // training
     await write('d', '{"run":'); // damaged
-    expect(await readCheckpointScores(dir)).toEqual([{ run: 'b', hyperparameters: { seed: 2 }, checkpoints: [{ step: 10, targetDev: { de: { acc: 1 } } }, { step: 20, targetDev: { de: { acc: 2 } } }] }]);
+    expect(await readCheckpointScores(dir)).toEqual([
+      { run: 'a', hyperparameters: {}, checkpoints: [{ step: 10, targetDev: {}, sourceDev: { acc: 1 }, prefixAverageSourceDev: { acc: 1 } }] },
+      { run: 'b', hyperparameters: { seed: 2 }, checkpoints: [{ step: 10, targetDev: { de: { acc: 1 } } }, { step: 20, targetDev: { de: { acc: 2 } } }] },
+    ]);
     expect(await readCheckpointScores(join(dir, 'nothing-here'))).toEqual([]);
   });
 
