@@ -13,10 +13,11 @@ export { NativeBackend, nativeShape, nativeThreads } from './native-backend.js';
 export { NativeEncoderRuntime } from './native-encoder-runtime.js';
 export { CudaBackend, cudaPrecision, type CudaBackendOptions, type CudaPrecision } from './cuda-backend.js';
 export { CudaEncoderRuntime } from './cuda-encoder-runtime.js';
-export { cudaAddonPath, emulatedCudaAddonPath, type CudaAddonLoad } from './cuda-addon.js';
+export { cudaAddonPath, emulatedCudaAddonPath, CudaArena, type CudaAddon, type CudaAddonLoad, type CudaEncoderHandle } from './cuda-addon.js';
 export { arenaLayout, arenaViews, copyTensors, adamwSegments, type ArenaLayout, type ArenaSlot } from './layout.js';
-// The raw addon (loadAddon, its handle types) stays internal: the runtime validates what reaches it.
-export { addonPath, type AddonLoad } from './addon.js';
+// The loaders stay internal (the runtimes validate what reaches an addon); the handle types are exported so the
+// runtimes' signatures are documented.
+export { addonPath, type AddonLoad, type NativeAddon, type NativeAdamW, type NativeEncoderHandle, type NativeShape } from './addon.js';
 
 /** The container module of this package: binds {@link NativeBackend} and {@link CudaBackend} to the core `TrainingBackend` extension point. */
 export const nativeModule = new ContainerModule(({ bind }) => {
